@@ -1,0 +1,12 @@
+"""policyengine: Government of Canada HR policy as versioned, cited, traceable rules.
+
+    policies = policyengine.load("policies")
+    d = policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, as_of="2008-06-01")
+"""
+__version__ = "0.1.0"
+
+from .errors import InputError, NotInForceError, PolicyEngineError, PolicyError, UnknownDecisionError  # noqa: E402
+from .loader import load  # noqa: E402
+
+__all__ = ["load", "PolicyError", "InputError", "NotInForceError", "PolicyEngineError", "UnknownDecisionError",
+           "__version__"]

@@ -1,0 +1,387 @@
+"""AST -> Python closures, once per (decision, period of validity, trace level).
+
+Closures, not eval: each node becomes a small function of the evaluation environment
+(a dict of facts and already-computed rules).  Missing facts raise `Missing`, which
+and/or/if catch to decide what they can (false and <missing> is false) and otherwise
+merge, so that an undetermined decision names every fact that would decide it.
+Python 3.11's zero-cost `try` keeps that free on the happy path.
+
+Three trace levels compile to three sets of closures so that the untraced path pays
+nothing for tracing: "none", "audit" (rules, exceptions, tables, facts read, versions)
+and "full" (audit plus the value of every expression node).
+"""
+from __future__ import annotations
+
+import operator
+from decimal import Decimal, InvalidOperation
+
+from . import ast
+from .. import values as V
+from ..errors import NotInForceError, PolicyEngineError
+
+AS_OF = "as_of"  # env key of the evaluation date: `as_of` is a reserved name, never a fact
+TRACE = object()  # env key of the Tracer
+_UNSET = object()
+
+
+class Missing(Exception):
+    """Facts that are needed but not given."""
+
+    def __init__(self, facts):
+        super().__init__(", ".join(sorted(facts)))
+        self.facts = set(facts)
+
+
+class Refused(Exception):
+    """A rule's requirement failed: the case is refused, citing the requirement."""
+
+    def __init__(self, refusals):
+        super().__init__("; ".join(r.clause for r, _ in refusals))
+        self.refusals = refusals  # [(Rule, Frame|None)]
+
+
+class Conflict(Exception):
+    def __init__(self, rule, exceptions):
+        super().__init__(rule.id)
+        self.rule, self.exceptions = rule, exceptions
+
+
+class EvaluationError(PolicyEngineError):
+    """Arithmetic that cannot be done (e.g. division by zero), with where it is written."""
+
+
+def _gather(exc: Missing, env, *fns) -> Missing:
+    """Run the other operands too, so a missing-facts answer names all of them."""
+    for f in fns:
+        try:
+            f(env)
+        except Missing as m:
+            exc.facts |= m.facts
+        except (Refused, Conflict):
+            pass
+    return exc
+
+
+class Frame:
+    """One step of a trace: a rule, exception, condition, table lookup or requirement."""
+
+    __slots__ = ("kind", "obj", "version", "children", "reads", "value", "outcome", "values", "note")
+
+    def __init__(self, kind, obj, version=None):
+        self.kind, self.obj, self.version = kind, obj, version
+        self.children = []
+        self.reads = {}
+        self.value = _UNSET
+        self.outcome = None
+        self.values = None
+        self.note = None
+
+
+class Tracer:
+    __slots__ = ("root", "current", "full")
+
+    def __init__(self, full: bool):
+        self.root = Frame("root", None)
+        self.current = self.root
+        self.full = full
+
+
+_CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _div(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        a = Decimal(a)
+    return a / b
+
+
+def _add(a, b):
+    if isinstance(b, V.Duration):
+        return V.add_duration(a, b) if not isinstance(a, V.Duration) else V.Duration(a.amount + b.amount, a.unit)
+    return a + b
+
+
+def _sub(a, b):
+    if isinstance(b, V.Duration):
+        return V.add_duration(a, b, -1) if not isinstance(a, V.Duration) else V.Duration(a.amount - b.amount, a.unit)
+    return a - b
+
+
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div}
+_TIME_ARITH = {"+": _add, "-": _sub}
+
+
+def _round(x, to=1):
+    return V.round_half_up(x, to)
+
+
+_FUNCS = {
+    "min": min, "max": max, "round": _round, "floor": V.floor, "abs": abs,
+    "months_between": V.months_between, "days_between": V.days_between,
+}
+
+
+class ExprCompiler:
+    """Compiles one expression's AST.  `rules` gives the compiled closure of a referenced
+    rule, `table_version` the version of a table in force for the period being compiled."""
+
+    def __init__(self, mode: str, rule_fn, table_version, where):
+        self.mode = mode
+        self.rule_fn = rule_fn
+        self.table_version = table_version
+        self.where = where  # node -> Location, for runtime errors
+
+    def compile(self, node):
+        fn = getattr(self, "_" + type(node).__name__)(node)
+        if self.mode == "full" and not isinstance(node, ast.Literal):
+            return self._record(node, fn)
+        return fn
+
+    def _record(self, node, fn):
+        def f(env):
+            v = fn(env)
+            frame = env[TRACE].current
+            if frame.values is None:
+                frame.values = []
+            frame.values.append((node, v))
+            return v
+        return f
+
+    # -- leaves ------------------------------------------------------------------------
+    def _Literal(self, n):
+        v = n.value
+        if n.kind == "decimal" and isinstance(v, int):
+            v = Decimal(v)
+        return lambda env: v
+
+    def _ListExpr(self, n):
+        items = [self.compile(x) for x in n.items]
+        if all(isinstance(x, ast.Literal) for x in n.items):
+            const = tuple(x.value for x in n.items)
+            return lambda env: const
+
+        def f(env):
+            out, missing = [], None
+            for it in items:
+                try:
+                    out.append(it(env))
+                except Missing as m:
+                    missing = m if missing is None else _merge(missing, m)
+            if missing:
+                raise missing
+            return tuple(out)
+        return f
+
+    def _Name(self, n):
+        kind, obj = n.ref
+        if kind == "as_of":
+            return lambda env: env[AS_OF]
+        if kind == "rule":
+            return self.rule_fn(obj)
+        name = obj.name
+        if self.mode == "none":
+            def fact(env):
+                try:
+                    return env[name]
+                except KeyError:
+                    raise Missing((name,)) from None
+            return fact
+
+        def traced_fact(env):
+            try:
+                v = env[name]
+            except KeyError:
+                env[TRACE].current.reads[name] = _UNSET
+                raise Missing((name,)) from None
+            env[TRACE].current.reads[name] = v
+            return v
+        return traced_fact
+
+    # -- operators ---------------------------------------------------------------------------
+    def _Unary(self, n):
+        x = self.compile(n.operand)
+        if n.op == "not":
+            return lambda env: not x(env)
+        return lambda env: -x(env)
+
+    def _Binary(self, n):
+        l, r = self.compile(n.left), self.compile(n.right)
+        timey = "duration" in (n.left.type.kind, n.right.type.kind) or "date" in (n.left.type.kind, n.right.type.kind)
+        op = (_TIME_ARITH if timey else _ARITH)[n.op]
+        where = self.where(n)
+
+        def f(env):
+            try:
+                a = l(env)
+            except Missing as m:
+                raise _gather(m, env, r)
+            try:
+                return op(a, r(env))
+            except (ZeroDivisionError, InvalidOperation) as exc:
+                raise EvaluationError(f"{where}: cannot compute {n.op}: {type(exc).__name__}") from None
+        return f
+
+    def _Compare(self, n):
+        l, r, op = self.compile(n.left), self.compile(n.right), _CMP[n.op]
+        if isinstance(n.right, ast.Literal):
+            c = n.right.value
+
+            def f(env):
+                return op(l(env), c)
+            return f
+
+        def g(env):
+            try:
+                a = l(env)
+            except Missing as m:
+                raise _gather(m, env, r)
+            return op(a, r(env))
+        return g
+
+    def _Logic(self, n):
+        items = [self.compile(x) for x in n.items]
+        stop = n.op == "or"  # the value that decides the whole expression
+
+        def f(env):
+            missing = None
+            for it in items:
+                try:
+                    if bool(it(env)) is stop:
+                        return stop
+                except Missing as m:
+                    missing = m if missing is None else _merge(missing, m)
+            if missing is not None:
+                raise missing
+            return not stop
+        return f
+
+    def _Membership(self, n):
+        item = self.compile(n.item)
+        neg = n.negated
+        if isinstance(n.collection, ast.ListExpr) and all(isinstance(x, ast.Literal) for x in n.collection.items):
+            const = frozenset(x.value for x in n.collection.items)
+            if neg:
+                return lambda env: item(env) not in const
+            return lambda env: item(env) in const
+        coll = self.compile(n.collection)
+
+        def f(env):
+            try:
+                x = item(env)
+            except Missing as m:
+                raise _gather(m, env, coll)
+            return (x not in coll(env)) if neg else (x in coll(env))
+        return f
+
+    def _If(self, n):
+        c, a, b = self.compile(n.condition), self.compile(n.then), self.compile(n.otherwise)
+
+        def f(env):
+            try:
+                cond = c(env)
+            except Missing as m:
+                raise _gather(m, env, a, b)
+            return a(env) if cond else b(env)
+        return f
+
+    def _Call(self, n):
+        fn = _FUNCS[n.function]
+        args = [self.compile(a) for a in n.args]
+        kwargs = {k: v.value for k, v in n.kwargs.items()}  # round's `to` is a literal (type-checked)
+        if n.function == "round" and len(args) == 1:
+            x, to = args[0], kwargs.get("to", 1)
+            return lambda env: V.round_half_up(x(env), to)
+        if len(args) == 2 and not kwargs:
+            a0, a1 = args
+
+            def f2(env):
+                try:
+                    a = a0(env)
+                except Missing as m:
+                    raise _gather(m, env, a1)
+                return fn(a, a1(env))
+            return f2
+
+        def f(env):
+            vals, missing = [], None
+            for a in args:
+                try:
+                    vals.append(a(env))
+                except Missing as m:
+                    missing = m if missing is None else _merge(missing, m)
+            if missing is not None:
+                raise missing
+            return fn(*vals, **kwargs)
+        return f
+
+    def _Lookup(self, n):
+        table = n.ref
+        version = self.table_version(table)
+        keys = [self.compile(k) for k in n.keys]
+        where = self.where(n)
+        if version is None:
+            first = table.versions[0].effective
+
+            def not_in_force(env):
+                raise NotInForceError(f"table '{table.id}' ({table.citation}) has no rates in force on "
+                                      f"{env[AS_OF]}: its first version takes effect {first}", table.instrument)
+            return not_in_force
+        cells = version.cells
+
+        def missing_row(key):
+            shown = ", ".join(f"{k.name}={v}" for k, v in zip(table.keys, key))
+            return EvaluationError(f"{where}: table '{table.id}' ({table.citation}) has no row for {shown} "
+                                   f"in its version effective {version.effective}")
+
+        if self.mode == "none":
+            if len(keys) == 1:
+                k0 = keys[0]
+
+                def look1(env):
+                    key = (k0(env),)
+                    try:
+                        return cells[key]
+                    except KeyError:
+                        raise missing_row(key) from None
+                return look1
+            k0, k1 = (keys + [None])[:2]
+            if len(keys) == 2:
+                def look2(env):
+                    try:
+                        a = k0(env)
+                    except Missing as m:
+                        raise _gather(m, env, k1)
+                    key = (a, k1(env))
+                    try:
+                        return cells[key]
+                    except KeyError:
+                        raise missing_row(key) from None
+                return look2
+
+        def look(env):
+            vals, missing = [], None
+            for k in keys:
+                try:
+                    vals.append(k(env))
+                except Missing as m:
+                    missing = m if missing is None else _merge(missing, m)
+            if missing is not None:
+                raise missing
+            key = tuple(vals)
+            try:
+                value = cells[key]
+            except KeyError:
+                raise missing_row(key) from None
+            if self.mode != "none":
+                tr = env[TRACE]
+                frame = Frame("table", table, version)
+                frame.reads = dict(zip((k.name for k in table.keys), key))
+                frame.value = value
+                tr.current.children.append(frame)
+            return value
+        return look
+
+
+def _merge(a: Missing, b: Missing) -> Missing:
+    a.facts |= b.facts
+    return a

@@ -1,0 +1,409 @@
+"""YAML files -> schema check -> checked model, reporting every problem with file:line:col.
+
+Loading is all-or-nothing: either every file is valid and a `Policies` object comes
+back, or `PolicyError` lists every problem found (schema, syntax, names, types, cycles).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import typecheck
+from .errors import Location, PolicyError, Problem, did_you_mean
+from .expr.parser import ExprSyntaxError, parse
+from .model import (SCALARS, Body, Condition, ExceptionClause, Expr, FactDecl, Instrument, Label, Rule,
+                    RuleVersion, Table, TableKey, TableVersion, Type)
+from .yamlsource import SourceMap, load_yaml
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+FORMAT = "policyengine/1"
+_CITATION = re.compile(r"(?:Appendix\s+([A-Z])(?:\s*,\s*|\s+))?(?:(?:s\.|section)\s*)?([0-9]+(?:\.[0-9]+)*)?((?:\([0-9a-z]+\))*)")
+
+
+def policy_files(root: Path) -> list[Path]:
+    """The policy YAML files under root, leaving out test folders."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.y*ml")
+                  if p.suffix in (".yaml", ".yml") and "tests" not in p.relative_to(root).parts[:-1])
+
+
+def policy_hash(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        rel = f.relative_to(root).as_posix() if root.is_dir() else f.name
+        digest.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def _jsonable(value):
+    """A copy for JSON Schema: dates as ISO strings, decimals as numbers."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+_VALIDATOR = None
+
+
+def schema_validator() -> jsonschema.Draft202012Validator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        schema = json.loads((SCHEMA_DIR / "policy.schema.json").read_text())
+        _VALIDATOR = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return _VALIDATOR
+
+
+def schema_problems(data: Any, smap: SourceMap) -> list[Problem]:
+    problems = []
+    for err in schema_validator().iter_errors(_jsonable(data)):
+        problems.extend(_explain_schema_error(err, smap))
+    return problems
+
+
+def _explain_schema_error(err, smap: SourceMap) -> list[Problem]:
+    path = tuple(err.absolute_path)
+    where = "/".join(str(p) for p in path) or "the file"
+    if err.validator == "additionalProperties":
+        allowed = list(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+        out = []
+        for key in extra:
+            hint = did_you_mean(key, allowed) or (f" (allowed: {', '.join(allowed)})" if allowed else "")
+            out.append(Problem(smap.at(path + (key,), key=True), f"unknown key '{key}' in {where}{hint}"))
+        return out
+    if err.validator == "required":
+        return [Problem(smap.at(path), f"{where}: {err.message}")]
+    if err.validator == "anyOf" and err.context:
+        # report the branch that got furthest: usually the mapping form
+        best = max(err.context, key=lambda e: len(e.absolute_path))
+        return _explain_schema_error(best, smap)
+    if err.validator == "pattern":
+        return [Problem(smap.at(path, key=True), f"'{err.instance}' is not a valid name here: use lower-case letters, digits, '_' (and '.' between parts)")]
+    if err.validator == "propertyNames":
+        return [Problem(smap.at(path), f"{where}: {err.message}")]
+    if err.validator == "format" and err.validator_value == "date":
+        return [Problem(smap.at(path), f"{where}: '{err.instance}' is not a date (write YYYY-MM-DD)")]
+    return [Problem(smap.at(path), f"{where}: {err.message}")]
+
+
+def clause_id(citation: str) -> str | None:
+    """'Appendix B, 10.7(12)' -> 'B.10.7.12'; None when the citation has no simple form."""
+    m = _CITATION.fullmatch(citation.strip())
+    if not m or not (m.group(1) or m.group(2)):
+        return None
+    parts = [m.group(1)] if m.group(1) else []
+    if m.group(2):
+        parts.extend(m.group(2).split("."))
+    parts.extend(re.findall(r"\(([0-9a-z]+)\)", m.group(3) or ""))
+    return ".".join(parts)
+
+
+def _date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _label(raw) -> Label:
+    raw = raw or {}
+    return Label(str(raw.get("en", "")), str(raw.get("fr", "")))
+
+
+class _Builder:
+    """Turns validated file data into model objects, collecting problems."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+        self.instruments: dict[str, Instrument] = {}
+        self.facts: dict[str, FactDecl] = {}
+        self.rules: dict[str, Rule] = {}
+        self.tables: dict[str, Table] = {}
+        self.files: list[tuple[dict, SourceMap]] = []
+
+    def error(self, loc: Location, message: str) -> None:
+        self.problems.append(Problem(loc, message))
+
+    # -- instruments -------------------------------------------------------------
+    def add_instrument(self, raw: dict, smap: SourceMap) -> None:
+        iid = raw["id"]
+        loc = smap.at(("instrument", "id"))
+        if iid in self.instruments:
+            self.error(loc, f"instrument '{iid}' is already defined at {self.instruments[iid].location}")
+            return
+        force = raw["in_force"]
+        start = _date(force["from"])
+        rescinded = _date(force.get("rescinded"))
+        to = _date(force.get("to"))
+        if to and rescinded:
+            self.error(smap.at(("instrument", "in_force")), "give either 'to' (last day) or 'rescinded', not both")
+        end = rescinded or (to + dt.timedelta(days=1) if to else None)
+        if end and end <= start:
+            self.error(smap.at(("instrument", "in_force")), f"instrument '{iid}' ends ({end}) before it starts ({start})")
+        self.instruments[iid] = Instrument(
+            id=iid, kind=raw["kind"], title=_label(raw["title"]), source=dict(raw["source"]), start=start,
+            end=end, rescinded=rescinded, replaces=list(raw.get("replaces", [])), status=raw.get("status"),
+            location=loc)
+
+    # -- common pieces -------------------------------------------------------------
+    def expr(self, raw, smap: SourceMap, path: tuple) -> Expr | None:
+        source = raw if isinstance(raw, str) else ("true" if raw is True else "false" if raw is False else str(raw))
+        try:
+            node = parse(source)
+        except ExprSyntaxError as exc:
+            self.error(smap.inside(path, exc.line, exc.col), f"syntax error: {exc}")
+            return None
+        return Expr(source, node, smap, path)
+
+    def clause_meta(self, raw: dict, smap: SourceMap, path: tuple, iid: str, full_id: str, inherit=None) -> dict:
+        citation = raw.get("citation") or (inherit.citation if inherit else "")
+        text = raw.get("text") or (inherit.text if inherit and not raw.get("citation") else "")
+        explicit = raw.get("clause")
+        derived = explicit or clause_id(citation) if citation else None
+        if derived is None and inherit is not None:
+            cid = inherit.clause
+        elif derived is None:
+            self.error(smap.at(path + ("citation",)),
+                       f"cannot derive a clause id from citation '{citation}': add 'clause:' (e.g. 'B.10.7.12')")
+            cid = f"{iid}.?"
+        else:
+            cid = derived if derived.startswith(iid + ".") else f"{iid}.{derived}"
+        label = _label(raw.get("label")) if raw.get("label") else (inherit.label if inherit else Label("", ""))
+        return dict(id=full_id, clause=cid, instrument=iid, citation=citation, text=text, label=label,
+                    location=smap.at(path, key=True), note=raw.get("note"))
+
+    # -- facts ----------------------------------------------------------------------
+    def add_fact(self, name: str, raw: dict, smap: SourceMap, iid: str) -> None:
+        path = ("facts", name)
+        kind = raw["type"]
+        if kind == "enum":
+            if not raw.get("values"):
+                self.error(smap.at(path), f"enum fact '{name}' needs 'values'")
+            ftype = Type("enum", tuple(raw.get("values", ())))
+        elif kind == "list":
+            item = raw.get("items", "text")
+            of = Type("enum", tuple(raw["values"])) if raw.get("values") else SCALARS.get(item, Type(item))
+            ftype = Type("list", of=of)
+        else:
+            ftype = SCALARS[kind]
+        decl = FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
+                        smap.at(path, key=True), raw.get("description"))
+        prior = self.facts.get(name)
+        if prior is not None:
+            if prior.type != decl.type:
+                self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} at {prior.location}")
+            return
+        self.facts[name] = decl
+
+    # -- tables ---------------------------------------------------------------------
+    def add_table(self, local: str, raw: dict, smap: SourceMap, iid: str) -> None:
+        path = ("tables", local)
+        full = f"{iid}.{local}"
+        if full in self.tables or full in self.rules:
+            self.error(smap.at(path, key=True), f"'{full}' is defined twice")
+            return
+        keys = [TableKey(k["name"], tuple(k["values"])) for k in raw["keys"]]
+        table = Table(**self.clause_meta(raw, smap, path, iid, full), keys=keys, value_type=SCALARS[raw["value"]],
+                      approved=_date(raw.get("approved")))
+        versions = sorted(enumerate(raw["versions"]), key=lambda iv: _date(iv[1]["effective"]))
+        for n, (i, v) in enumerate(versions):
+            vpath = path + ("versions", i)
+            cells: dict = {}
+            self._cells(v["rows"], keys, (), cells, smap, vpath + ("rows",), table.value_type)
+            nxt = _date(versions[n + 1][1]["effective"]) if n + 1 < len(versions) else None
+            eff = _date(v["effective"])
+            if nxt == eff:
+                self.error(smap.at(vpath), f"table '{full}' has two versions effective {eff}")
+            table.versions.append(TableVersion(eff, nxt, _date(v.get("approved")) or table.approved, cells,
+                                               v.get("label"), smap.at(vpath)))
+        self.tables[full] = table
+
+    def _cells(self, rows, keys, prefix, cells, smap, path, vtype) -> None:
+        key = keys[len(prefix)]
+        last = len(prefix) == len(keys) - 1
+        if isinstance(rows, list):
+            if len(rows) != len(key.values):
+                self.error(smap.at(path), f"expected {len(key.values)} values, one per {key.name} "
+                                          f"({', '.join(map(str, key.values))}), found {len(rows)}")
+            items = list(zip(key.values, rows, range(len(rows))))
+        elif isinstance(rows, dict):
+            items = []
+            for k, v in rows.items():
+                kv = k
+                if k not in key.values and str(k) in map(str, key.values):
+                    kv = next(x for x in key.values if str(x) == str(k))
+                if kv not in key.values:
+                    self.error(smap.at(path + (k,), key=True),
+                               f"'{k}' is not a value of key '{key.name}'{did_you_mean(str(k), map(str, key.values))}")
+                    continue
+                items.append((kv, v, k))
+        else:
+            self.error(smap.at(path), f"expected rows keyed by {key.name}")
+            return
+        for kv, v, pk in items:
+            if last:
+                cells[prefix + (kv,)] = self._cell(v, vtype, smap, path + (pk,))
+            else:
+                self._cells(v, keys, prefix + (kv,), cells, smap, path + (pk,), vtype)
+
+    def _cell(self, v, vtype, smap, path):
+        if vtype.numeric:
+            if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+                self.error(smap.at(path), f"table cell must be a number, found {v!r}")
+                return None
+            return Decimal(v) if vtype.kind in ("money", "decimal") else v
+        return v
+
+    # -- rules ----------------------------------------------------------------------
+    def add_rule(self, local: str, raw: dict, smap: SourceMap, iid: str, path: tuple, parent: Rule | None = None) -> Rule | None:
+        full = f"{iid}.{local}"
+        if full in self.rules or full in self.tables:
+            self.error(smap.at(path, key=True), f"'{full}' is defined twice")
+            return None
+        meta = self.clause_meta(raw, smap, path, iid, full, inherit=parent)
+        if parent is None and not raw.get("text"):
+            self.error(smap.at(path, key=True), f"rule '{full}' has no 'text': quote the source clause it encodes")
+        declared = raw.get("type")
+        rule = Rule(**meta, decision=bool(raw.get("decision")),
+                    declared_type=SCALARS.get(declared) if declared else None,
+                    message=_label(raw["message"]) if raw.get("message") else None,
+                    parent=parent.id if parent else None)
+        self.rules[full] = rule
+        if "versions" in raw:
+            if any(k in raw for k in ("value", "all", "any", "record", "exceptions", "requires")):
+                self.error(smap.at(path, key=True), f"rule '{full}' has 'versions': put value/all/any/record, exceptions and requires inside each version")
+            versions = sorted(enumerate(raw["versions"]), key=lambda iv: _date(iv[1]["effective"]))
+            for n, (i, v) in enumerate(versions):
+                vpath = path + ("versions", i)
+                nxt = _date(versions[n + 1][1]["effective"]) if n + 1 < len(versions) else None
+                to = _date(v.get("to"))
+                end = to + dt.timedelta(days=1) if to else nxt
+                if nxt and end and end > nxt:
+                    self.error(smap.at(vpath), f"version of '{full}' effective {v['effective']} overlaps the next one ({nxt})")
+                rv = self._version(v, smap, vpath, iid, rule, _date(v["effective"]), end)
+                if rv:
+                    rule.versions.append(rv)
+        else:
+            rv = self._version(raw, smap, path, iid, rule, None, None)
+            if rv:
+                rule.versions.append(rv)
+        return rule
+
+    def _version(self, raw, smap, path, iid, rule: Rule, effective, end) -> RuleVersion | None:
+        kinds = [k for k in ("value", "all", "any", "record") if k in raw]
+        if len(kinds) != 1:
+            what = "none" if not kinds else " and ".join(kinds)
+            self.error(smap.at(path, key=True), f"rule '{rule.id}' needs exactly one of value, all, any, record (found {what})")
+            return None
+        kind = kinds[0]
+        body = Body(kind)
+        if kind == "value":
+            body.expr = self.expr(raw["value"], smap, path + ("value",))
+        elif kind == "record":
+            for name, src in raw["record"].items():
+                e = self.expr(src, smap, path + ("record", name))
+                if e:
+                    body.fields[name] = e
+        else:
+            for i, item in enumerate(raw[kind]):
+                ipath = path + (kind, i)
+                if isinstance(item, dict):
+                    local = rule.id.split(".", 1)[1] + "." + item["id"]
+                    sub = self.add_rule(local, item, smap, iid, ipath, parent=rule)
+                    if sub:
+                        body.items.append(Condition(rule=sub))
+                else:
+                    e = self.expr(item, smap, ipath)
+                    if e:
+                        body.items.append(Condition(expr=e))
+        exceptions = []
+        for i, ex in enumerate(raw.get("exceptions", [])):
+            epath = path + ("exceptions", i)
+            meta = self.clause_meta(ex, smap, epath, iid, f"{iid}.{ex['id']}")
+            exceptions.append(ExceptionClause(**meta, when=self.expr(ex["when"], smap, epath + ("when",)),
+                                              value=self.expr(ex["value"], smap, epath + ("value",))))
+        requires = [(name, smap.at(path + ("requires", i))) for i, name in enumerate(raw.get("requires", []))]
+        return RuleVersion(effective, end, _date(raw.get("approved")), body, exceptions, requires,
+                           text=raw.get("text") if effective else None,
+                           citation=raw.get("citation") if effective else None)
+
+
+def load(root: str | Path = "policies"):
+    """Load and check every policy file under root; raise PolicyError listing every problem."""
+    from .engine import Policies
+
+    root = Path(root)
+    if not root.exists():
+        raise PolicyError([Problem(None, f"{root}: no such file or directory")])
+    files = policy_files(root)
+    if not files:
+        raise PolicyError([Problem(None, f"{root}: no policy files (*.yaml) found")])
+    b = _Builder()
+    parsed = []
+    shapeless = False  # a file failed its schema: names it defines are unknown, so skip name checks
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            b.error(Location(str(f), 1, 1), f"cannot read file: {exc}")
+            continue
+        data, smap, problems = load_yaml(text, str(f))
+        b.problems.extend(problems)
+        if data is None:
+            if not problems:
+                b.error(Location(str(f), 1, 1), "empty policy file")
+            continue
+        if not isinstance(data, dict):
+            b.error(smap.at(()), "a policy file is a mapping with 'format' and 'instrument' at the top")
+            continue
+        schema = schema_problems(data, smap)
+        b.problems.extend(schema)
+        if schema:
+            shapeless = True
+        else:
+            parsed.append((data, smap))
+    for data, smap in parsed:
+        if isinstance(data["instrument"], dict):
+            b.add_instrument(data["instrument"], smap)
+    for data, smap in parsed:
+        iid = data["instrument"] if isinstance(data["instrument"], str) else data["instrument"]["id"]
+        if iid not in b.instruments:
+            b.error(smap.at(("instrument",)), f"unknown instrument '{iid}'{did_you_mean(iid, b.instruments)}: "
+                                              "define it with a mapping (id, kind, title, source, in_force) in one file")
+            continue
+        b.instruments[iid].files.append(smap.file)
+        for name, raw in (data.get("facts") or {}).items():
+            b.add_fact(name, raw, smap, iid)
+        for name, raw in (data.get("tables") or {}).items():
+            b.add_table(name, raw, smap, iid)
+        for name, raw in (data.get("rules") or {}).items():
+            b.add_rule(name, raw, smap, iid, ("rules", name))
+    graph = None
+    if not shapeless:
+        graph, problems = typecheck.check(b.instruments, b.facts, b.rules, b.tables)
+        b.problems.extend(problems)
+    if b.problems:
+        raise PolicyError(_sorted(b.problems))
+    return Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(root, files))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        if str(p) not in seen:
+            seen.add(str(p))
+            out.append(p)
+    return sorted(out, key=lambda p: (p.location.path, p.location.line, p.location.col) if p.location else ("", 0, 0))

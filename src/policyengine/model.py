@@ -1,0 +1,197 @@
+"""The checked policy model: instruments, facts, clauses, rules, versions and tables.
+
+One model feeds everything (evaluation, explanation, graph, docs, coverage), so it
+keeps each element's citation, verbatim text, bilingual label and source location.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Location
+
+
+@dataclass(frozen=True)
+class Type:
+    kind: str  # boolean integer decimal money date duration text enum list record
+    values: tuple = ()  # enum values
+    of: "Type | None" = None  # list item type
+    fields: tuple = ()  # record: ((name, Type), ...)
+
+    def __str__(self) -> str:
+        if self.kind == "enum":
+            return "one of " + ", ".join(map(str, self.values))
+        if self.kind == "list":
+            return f"list of {self.of}"
+        if self.kind == "record":
+            return "record {" + ", ".join(f"{n}: {t}" for n, t in self.fields) + "}"
+        return self.kind
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("integer", "decimal", "money")
+
+
+BOOLEAN, INTEGER, DECIMAL, MONEY = Type("boolean"), Type("integer"), Type("decimal"), Type("money")
+DATE, DURATION, TEXT = Type("date"), Type("duration"), Type("text")
+SCALARS = {t.kind: t for t in (BOOLEAN, INTEGER, DECIMAL, MONEY, DATE, DURATION, TEXT)}
+
+
+@dataclass
+class Label:
+    en: str
+    fr: str
+
+    def get(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
+
+
+@dataclass
+class Instrument:
+    id: str
+    kind: str
+    title: Label
+    source: dict
+    start: dt.date
+    end: dt.date | None  # first day no longer in force (exclusive)
+    rescinded: dt.date | None
+    replaces: list[str]
+    status: str | None
+    location: Location
+    files: list[str] = field(default_factory=list)
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def force_text(self) -> str:
+        if self.rescinded:
+            return f"in force from {self.start} and rescinded {self.rescinded}"
+        if self.end:
+            return f"in force from {self.start} to {self.end - dt.timedelta(days=1)}"
+        return f"in force from {self.start}"
+
+
+@dataclass
+class FactDecl:
+    name: str
+    type: Type
+    label: Label
+    instrument: str
+    unit: str | None
+    minimum: Any
+    maximum: Any
+    location: Location
+    description: str | None = None
+
+
+@dataclass
+class Clause:
+    """Anything an auditor can cite: a rule, an exception, a table."""
+
+    id: str  # full id, e.g. ldp.pay.annual_rate
+    clause: str  # clause id from the citation, e.g. ldp.B.12
+    instrument: str
+    citation: str
+    text: str
+    label: Label
+    location: Location
+    note: str | None = None
+
+
+@dataclass
+class Expr:
+    """One expression of a policy, with where it was written."""
+
+    source: str
+    node: Any  # ast.Node
+    smap: Any  # yamlsource.SourceMap of the file it was written in
+    path: tuple  # YAML path of the string, to locate errors inside it
+
+    def locate(self, node=None) -> Location:
+        """Where a node of this expression (or the expression itself) is written."""
+        if node is None:
+            return self.smap.at(self.path)
+        return self.smap.inside(self.path, node.line, node.col)
+
+
+@dataclass
+class Body:
+    """What a rule version computes: an expression, a set of conditions, or a record."""
+
+    kind: str  # "value" | "all" | "any" | "record"
+    expr: Expr | None = None
+    items: list["Condition"] = field(default_factory=list)
+    fields: dict[str, Expr] = field(default_factory=dict)
+
+
+@dataclass
+class Condition:
+    """An item of an all/any set: a bare expression, or a cited sub-rule."""
+
+    expr: Expr | None = None
+    rule: "Rule | None" = None
+
+
+@dataclass
+class ExceptionClause(Clause):
+    when: Expr | None = None
+    value: Expr | None = None
+
+
+@dataclass
+class RuleVersion:
+    effective: dt.date | None
+    end: dt.date | None  # exclusive
+    approved: dt.date | None
+    body: Body
+    exceptions: list[ExceptionClause]
+    requires: list[tuple[str, Location]]
+    text: str | None = None
+    citation: str | None = None
+
+
+@dataclass
+class Rule(Clause):
+    decision: bool = False
+    declared_type: Type | None = None
+    message: Label | None = None
+    versions: list[RuleVersion] = field(default_factory=list)
+    type: Type | None = None  # inferred result type
+    parent: str | None = None  # for condition sub-rules
+
+    def version_at(self, day: dt.date) -> RuleVersion | None:
+        for v in self.versions:
+            if (v.effective is None or v.effective <= day) and (v.end is None or day < v.end):
+                return v
+        return None
+
+
+@dataclass
+class TableKey:
+    name: str
+    values: tuple
+
+
+@dataclass
+class TableVersion:
+    effective: dt.date
+    end: dt.date | None
+    approved: dt.date | None
+    cells: dict[tuple, Any]
+    label: str | None
+    location: Location
+
+
+@dataclass
+class Table(Clause):
+    keys: list[TableKey] = field(default_factory=list)
+    value_type: Type = MONEY
+    versions: list[TableVersion] = field(default_factory=list)
+    approved: dt.date | None = None
+
+    def version_at(self, day: dt.date) -> TableVersion | None:
+        for v in self.versions:
+            if v.effective <= day and (v.end is None or day < v.end):
+                return v
+        return None

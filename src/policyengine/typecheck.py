@@ -1,0 +1,360 @@
+"""Load-time checking of expressions: resolve every name, build the dependency graph,
+reject cycles, and infer and check types, so that evaluation never meets a type error.
+"""
+from __future__ import annotations
+
+from .errors import Problem, did_you_mean
+from .expr import ast
+from .graph import DependencyGraph
+from .model import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
+
+ANY = Type("any")
+FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between"}
+KEYWORDS = {"as_of"}
+
+
+class _Checker:
+    def __init__(self, instruments, facts, rules, tables):
+        self.instruments, self.facts, self.rules, self.tables = instruments, facts, rules, tables
+        self.problems: list[Problem] = []
+        self.graph = DependencyGraph()
+
+    def error(self, expr: Expr, node, message: str) -> None:
+        self.problems.append(Problem(expr.locate(node), message))
+
+    # -- name resolution -------------------------------------------------------------
+    def resolve_name(self, name: str, instrument: str):
+        if name == "as_of":
+            return ("as_of", None)
+        if name in self.facts and "." not in name:
+            return ("fact", self.facts[name])
+        for full in (f"{instrument}.{name}", name):
+            if full in self.rules:
+                return ("rule", self.rules[full])
+            if full in self.tables:
+                return ("table", self.tables[full])
+        return None
+
+    def candidates(self, instrument: str) -> list[str]:
+        local = [r.split(".", 1)[1] for r in list(self.rules) + list(self.tables) if r.startswith(instrument + ".")]
+        return list(self.facts) + local + list(self.rules) + list(self.tables) + sorted(FUNCTIONS) + ["as_of"]
+
+    def resolve(self, expr: Expr, owner: Rule) -> None:
+        me = ("rule", owner.id)
+        for n in ast.walk(expr.node):
+            if isinstance(n, ast.Name):
+                ref = self.resolve_name(n.name, owner.instrument)
+                if ref is None:
+                    self.error(expr, n, f"unknown name '{n.name}'{did_you_mean(n.name, self.candidates(owner.instrument))}")
+                    continue
+                if ref[0] == "table":
+                    self.error(expr, n, f"'{n.name}' is a table: look a value up with {n.name}[key, ...]")
+                    continue
+                n.ref = ref
+                if ref[0] in ("fact", "rule"):
+                    used = ("fact", ref[1].name) if ref[0] == "fact" else ("rule", ref[1].id)
+                    self.graph.link(used, me, expr.locate(n))
+            elif isinstance(n, ast.Lookup):
+                ref = self.resolve_name(n.table, owner.instrument)
+                if ref is None or ref[0] != "table":
+                    tables = [t.split(".", 1)[1] for t in self.tables if t.startswith(owner.instrument + ".")] + list(self.tables)
+                    self.error(expr, n, f"unknown table '{n.table}'{did_you_mean(n.table, tables)}")
+                    continue
+                n.ref = ref[1]
+                self.graph.link(("table", n.ref.id), me, expr.locate(n))
+            elif isinstance(n, ast.Call) and n.function not in FUNCTIONS:
+                self.error(expr, n, f"unknown function '{n.function}'{did_you_mean(n.function, FUNCTIONS)}")
+
+    # -- types -------------------------------------------------------------------------
+    def infer(self, expr: Expr, node) -> Type:
+        t = self._infer(expr, node)
+        node.type = t
+        return t
+
+    def _infer(self, e: Expr, n) -> Type:
+        if isinstance(n, ast.Literal):
+            return {"boolean": BOOLEAN, "integer": INTEGER, "decimal": DECIMAL, "money": MONEY, "text": TEXT,
+                    "date": DATE, "duration": DURATION}[n.kind]
+        if isinstance(n, ast.Name):
+            if n.ref is None:
+                return ANY
+            kind, obj = n.ref
+            if kind == "as_of":
+                return DATE
+            if kind == "fact":
+                return obj.type
+            return obj.type or ANY
+        if isinstance(n, ast.ListExpr):
+            items = [self.infer(e, x) for x in n.items]
+            of = items[0] if items else ANY
+            for x, t in zip(n.items[1:], items[1:]):
+                of = self.unify(e, x, of, t, "list items")
+            return Type("list", of=of)
+        if isinstance(n, ast.Unary):
+            t = self.infer(e, n.operand)
+            if n.op == "not":
+                self.expect_bool(e, n.operand, t, "'not'")
+                return BOOLEAN
+            if not (t.numeric or t.kind in ("duration", "any")):
+                self.error(e, n, f"cannot negate {t}")
+            return t
+        if isinstance(n, ast.Logic):
+            for x in n.items:
+                self.expect_bool(e, x, self.infer(e, x), f"'{n.op}'")
+            return BOOLEAN
+        if isinstance(n, ast.Binary):
+            return self.arithmetic(e, n, self.infer(e, n.left), self.infer(e, n.right))
+        if isinstance(n, ast.Compare):
+            self.comparison(e, n, self.infer(e, n.left), self.infer(e, n.right))
+            return BOOLEAN
+        if isinstance(n, ast.Membership):
+            it, ct = self.infer(e, n.item), self.infer(e, n.collection)
+            if ct.kind not in ("list", "any"):
+                self.error(e, n.collection, f"'in' needs a list, found {ct}")
+            elif ct.kind == "list":
+                if isinstance(n.collection, ast.ListExpr):
+                    for x in n.collection.items:
+                        self.comparable(e, x, it, x.type, "==")
+                else:
+                    self.comparable(e, n.item, ct.of, it, "==")
+            return BOOLEAN
+        if isinstance(n, ast.If):
+            self.expect_bool(e, n.condition, self.infer(e, n.condition), "'if'")
+            return self.unify(e, n, self.infer(e, n.then), self.infer(e, n.otherwise), "the two branches of 'if'")
+        if isinstance(n, ast.Call):
+            return self.call(e, n)
+        if isinstance(n, ast.Lookup):
+            if n.ref is None:
+                for k in n.keys:
+                    self.infer(e, k)
+                return ANY
+            table = n.ref
+            if len(n.keys) != len(table.keys):
+                self.error(e, n, f"table '{n.table}' has {len(table.keys)} keys "
+                                 f"({', '.join(k.name for k in table.keys)}), {len(n.keys)} given")
+            for key_node, key in zip(n.keys, table.keys):
+                kt = self.infer(e, key_node)
+                if isinstance(key_node, ast.Literal) and key_node.value not in key.values:
+                    self.error(e, key_node, f"{key_node.value!r} is not a '{key.name}' of table '{n.table}'"
+                                            f"{did_you_mean(str(key_node.value), map(str, key.values))}")
+                elif kt.kind == "enum" and not set(kt.values) & set(key.values):
+                    self.error(e, key_node, f"no value of {kt} is a '{key.name}' of table '{n.table}'")
+            return table.value_type
+        return ANY
+
+    def expect_bool(self, e, node, t: Type, where: str) -> None:
+        if t.kind not in ("boolean", "any"):
+            self.error(e, node, f"{where} needs a true/false value, found {t}")
+
+    def arithmetic(self, e, n, a: Type, b: Type) -> Type:
+        op = n.op
+        if ANY in (a, b):
+            return ANY
+        if op in "+-":
+            if a.kind == "date" and b.kind == "duration":
+                return DATE
+            if a.kind == "date" and b.kind == "date":
+                self.error(e, n, "cannot subtract dates: use days_between(a, b) or months_between(a, b)")
+                return ANY
+            if a.kind == b.kind == "duration":
+                return DURATION
+            if a.kind == b.kind == "money":
+                return MONEY
+            if "money" in (a.kind, b.kind) and a.numeric and b.numeric:
+                self.error(e, n, f"cannot {'add' if op == '+' else 'subtract'} money and a plain number "
+                                 f"({a} {op} {b}): write an amount as $100")
+                return MONEY
+            if a.numeric and b.numeric:
+                return INTEGER if a.kind == b.kind == "integer" else DECIMAL
+        elif op == "*":
+            if a.numeric and b.numeric:
+                if a.kind == b.kind == "money":
+                    self.error(e, n, "cannot multiply money by money")
+                    return MONEY
+                if "money" in (a.kind, b.kind):
+                    return MONEY
+                return INTEGER if a.kind == b.kind == "integer" else DECIMAL
+        elif op == "/":
+            if a.numeric and b.numeric:
+                if a.kind == "money":
+                    return DECIMAL if b.kind == "money" else MONEY
+                if b.kind == "money":
+                    self.error(e, n, "cannot divide a plain number by money")
+                    return DECIMAL
+                return DECIMAL
+        self.error(e, n, f"cannot apply '{op}' to {a} and {b}")
+        return ANY
+
+    def comparable(self, e, n, a: Type, b: Type, op: str) -> None:
+        if ANY in (a, b):
+            return
+        if a.numeric and b.numeric:
+            return
+        if a.kind == "enum" or b.kind == "enum":
+            enum, other = (a, b) if a.kind == "enum" else (b, a)
+            if op not in ("==", "!="):
+                self.error(e, n, f"'{op}' does not order values of {enum}; use == or 'in'")
+            if other.kind == "text":
+                lit = n if isinstance(n, ast.Literal) else (n.right if isinstance(getattr(n, "right", None), ast.Literal)
+                                                            else getattr(n, "left", None))
+                if isinstance(lit, ast.Literal) and lit.value not in enum.values:
+                    self.error(e, lit, f"{lit.value!r} is not one of {', '.join(map(str, enum.values))}"
+                                       f"{did_you_mean(str(lit.value), map(str, enum.values))}")
+                return
+            if other.kind == "enum" or (other.kind == "integer" and all(isinstance(v, int) for v in enum.values)):
+                return
+        elif a.kind == b.kind and a.kind in ("date", "boolean", "text"):
+            if a.kind in ("boolean", "text") and op not in ("==", "!="):
+                self.error(e, n, f"'{op}' does not order {a} values")
+            return
+        elif a.kind == b.kind == "duration":
+            return
+        self.error(e, n, f"cannot compare {a} with {b}")
+
+    def comparison(self, e, n, a: Type, b: Type) -> None:
+        self.comparable(e, n, a, b, n.op)
+
+    def unify(self, e, n, a: Type, b: Type, what: str) -> Type:
+        if a == ANY:
+            return b
+        if b == ANY or a == b:
+            return a
+        if a.numeric and b.numeric:
+            for kind in ("money", "decimal", "integer"):
+                if kind in (a.kind, b.kind):
+                    return Type(kind)
+        if {a.kind, b.kind} <= {"enum", "text"}:
+            return TEXT if TEXT in (a, b) else Type("enum", tuple(dict.fromkeys(a.values + b.values)))
+        self.error(e, n, f"{what} have different types: {a} and {b}")
+        return ANY
+
+    def call(self, e, n) -> Type:
+        fn = n.function
+        args = [self.infer(e, a) for a in n.args]
+        kwargs = {k: self.infer(e, v) for k, v in n.kwargs.items()}
+        allowed = {"round": {"to"}}.get(fn, set())
+        for k in kwargs:
+            if k not in allowed:
+                self.error(e, n.kwargs[k], f"{fn}() has no argument '{k}'{did_you_mean(k, allowed)}")
+        if fn in ("min", "max"):
+            if not args:
+                self.error(e, n, f"{fn}() needs at least one value")
+                return ANY
+            t = args[0]
+            for a, at in zip(n.args[1:], args[1:]):
+                t = self.unify(e, a, t, at, f"the values of {fn}()")
+            if not (t.numeric or t.kind in ("date", "duration", "any")):
+                self.error(e, n, f"{fn}() needs numbers, amounts, dates or durations, found {t}")
+            return t
+        if fn in ("round", "floor", "abs"):
+            if len(args) != 1:
+                self.error(e, n, f"{fn}() takes one value" + (" (and to=STEP)" if fn == "round" else ""))
+                return ANY
+            if not (args[0].numeric or args[0] == ANY):
+                self.error(e, n.args[0], f"{fn}() needs a number or an amount, found {args[0]}")
+            if "to" in kwargs:
+                step = n.kwargs["to"]
+                if not isinstance(step, ast.Literal) or step.kind not in ("integer", "decimal", "money") or step.value <= 0:
+                    self.error(e, step, "round(..., to=STEP) needs a positive number, e.g. to=100")
+            return args[0]
+        if fn in ("months_between", "days_between"):
+            if len(args) != 2:
+                self.error(e, n, f"{fn}() takes two dates: {fn}(start, end)")
+                return INTEGER
+            for a, at in zip(n.args, args):
+                if at.kind not in ("date", "any"):
+                    self.error(e, a, f"{fn}() needs dates, found {at}")
+            return INTEGER
+        return ANY
+
+    # -- rules --------------------------------------------------------------------------
+    def exprs_of(self, rule: Rule):
+        for v in rule.versions:
+            if v.body.expr:
+                yield v.body.expr
+            yield from v.body.fields.values()
+            for item in v.body.items:
+                if item.expr:
+                    yield item.expr
+            for ex in v.exceptions:
+                if ex.when:
+                    yield ex.when
+                if ex.value:
+                    yield ex.value
+
+    def type_rule(self, rule: Rule) -> None:
+        result = None
+        for v in rule.versions:
+            if v.body.kind == "value" and v.body.expr:
+                t = self.infer(v.body.expr, v.body.expr.node)
+            elif v.body.kind == "record":
+                t = Type("record", fields=tuple((k, self.infer(x, x.node)) for k, x in v.body.fields.items()))
+            elif v.body.kind in ("all", "any"):
+                for item in v.body.items:
+                    if item.expr:
+                        self.expect_bool(item.expr, item.expr.node, self.infer(item.expr, item.expr.node), f"a condition of '{v.body.kind}'")
+                    elif item.rule and item.rule.type not in (BOOLEAN, None, ANY):
+                        self.problems.append(Problem(item.rule.location, f"condition '{item.rule.id}' must be true/false, found {item.rule.type}"))
+                t = BOOLEAN
+            else:
+                t = ANY
+            for ex in v.exceptions:
+                if ex.when:
+                    self.expect_bool(ex.when, ex.when.node, self.infer(ex.when, ex.when.node), "an exception's 'when'")
+                if ex.value:
+                    et = self.infer(ex.value, ex.value.node)
+                    t = self.unify(ex.value, ex.value.node, t, et, f"rule '{rule.id}' and its exception '{ex.id}'")
+            for name, loc in v.requires:
+                req = self.rules.get(f"{rule.instrument}.{name}") or self.rules.get(name)
+                if req is not None and req.type not in (BOOLEAN, ANY, None):
+                    self.problems.append(Problem(loc, f"required rule '{name}' must be true/false, found {req.type}"))
+            result = t if result is None else self._unify_versions(rule, result, t)
+        rule.type = result or ANY
+        if rule.declared_type and rule.type != ANY and rule.declared_type != rule.type \
+                and not (rule.declared_type.kind == "text" and rule.type.kind == "enum"):
+            self.problems.append(Problem(rule.location, f"rule '{rule.id}' is declared {rule.declared_type} but computes {rule.type}"))
+
+    def _unify_versions(self, rule, a, b):
+        if a == b or b == ANY:
+            return a
+        if a == ANY:
+            return b
+        self.problems.append(Problem(rule.location, f"versions of rule '{rule.id}' compute different types: {a} and {b}"))
+        return a
+
+    def run(self) -> DependencyGraph:
+        g = self.graph
+        for name in self.facts:
+            g.add("fact", name)
+        for tid in self.tables:
+            g.add("table", tid)
+        for rid in self.rules:
+            g.add("rule", rid)
+        for rule in self.rules.values():
+            for e in self.exprs_of(rule):
+                self.resolve(e, rule)
+            if rule.parent:
+                g.link(("rule", rule.id), ("rule", rule.parent), rule.location)
+            for v in rule.versions:
+                for name, loc in v.requires:
+                    target = self.rules.get(f"{rule.instrument}.{name}") or self.rules.get(name)
+                    if target is None:
+                        self.problems.append(Problem(loc, f"unknown rule '{name}' in requires"
+                                                          f"{did_you_mean(name, self.candidates(rule.instrument))}"))
+                    else:
+                        g.link(("rule", target.id), ("rule", rule.id), loc)
+        cycles = g.cycles()
+        if cycles:
+            self.problems.extend(cycles)
+            return g
+        for kind, name in g.order():
+            if kind == "rule":
+                self.type_rule(self.rules[name])
+        return g
+
+
+def check(instruments, facts, rules, tables):
+    """Resolve, link and type every rule; return (graph, problems)."""
+    c = _Checker(instruments, facts, rules, tables)
+    graph = c.run()
+    return graph, c.problems
