@@ -1,0 +1,136 @@
+"""The `policyengine` command: validate policies, evaluate decisions.
+
+Exit codes: 0 decided or undetermined; 1 policy files invalid; 2 bad input (facts,
+dates, unknown decision) or a case refused by a cited clause; 3 not in force.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+from .errors import InputError, NotInForceError, PolicyEngineError, PolicyError
+from .loader import load
+
+EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_NOT_IN_FORCE = 0, 1, 2, 3
+DEFAULT_POLICIES = "policies"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policyengine", description=__doc__.split("\n\n")[0],
+                                epilog="Exit codes: 0 decided/undetermined, 1 invalid policies, "
+                                       "2 bad input or refused, 3 not in force.")
+    p.add_argument("--version", action="version", version=f"policyengine {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check policy files; report every problem as path:line:col: message",
+                       description="Load and check every policy file (schema, expressions, names, types, "
+                                   "cycles). Prints each problem as path:line:col: message; exits 1 if any.")
+    v.add_argument("dir", nargs="?", default=DEFAULT_POLICIES, help="policy folder (default: %(default)s)")
+
+    e = sub.add_parser("eval", help="evaluate a decision for a case, as of a date",
+                       description="Evaluate DECISION for the facts given, as of a date. JSON output is "
+                                   "Decision.to_dict(); text output explains the outcome clause by clause.")
+    e.add_argument("decision", help="decision id, e.g. ldp.pay.annual_rate (see `policyengine decisions`)")
+    e.add_argument("--facts", metavar="FILE", help="JSON or YAML mapping of facts; '-' reads standard input")
+    e.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
+                   help="one fact (repeatable); VALUE is read as JSON when it can be, else as text")
+    e.add_argument("--as-of", required=True, metavar="DATE", help="evaluation date, YYYY-MM-DD")
+    e.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+    e.add_argument("--format", choices=("json", "text"), default="json", help="output format (default: %(default)s)")
+    e.add_argument("--lang", choices=("en", "fr"), default="en", help="language of text output (default: %(default)s)")
+    e.add_argument("--trace", choices=("none", "audit", "full"), default="audit",
+                   help="trace level (default: %(default)s)")
+
+    d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
+                       description="List every public decision with its citation and the facts it reads.")
+    d.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+    d.add_argument("--lang", choices=("en", "fr"), default="en")
+    return p
+
+
+def _read_facts(args) -> dict:
+    facts: dict = {}
+    if args.facts:
+        try:
+            text = sys.stdin.read() if args.facts == "-" else Path(args.facts).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError([f"--facts: cannot read {args.facts}: {exc.strerror}"]) from None
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError:
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise InputError([f"--facts {args.facts}: neither JSON nor YAML: {exc}"]) from None
+        if not isinstance(data, dict):
+            raise InputError([f"--facts {args.facts}: expected a mapping of fact names to values"])
+        facts.update(data)
+    for item in args.fact:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise InputError([f"--fact {item!r}: write NAME=VALUE"])
+        try:
+            facts[name.strip()] = json.loads(raw, parse_float=Decimal)
+        except json.JSONDecodeError:
+            facts[name.strip()] = raw
+    return facts
+
+
+def _load(path: str):
+    return load(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return EXIT_INPUT
+    try:
+        if args.command == "validate":
+            policies = _load(args.dir)
+            n_rules = len(policies.rules)
+            print(f"{args.dir}: OK - {len(policies.instruments)} instrument(s), {n_rules} rules, "
+                  f"{len(policies.tables)} tables, {len(policies.decisions)} decisions; {policies.policy_hash}")
+            unused = policies.unused_rules()
+            if unused:
+                print("rules nothing uses: " + ", ".join(unused))
+            return EXIT_OK
+        if args.command == "decisions":
+            policies = _load(args.policies)
+            for did in policies.decisions:
+                r = policies.rules[did]
+                print(f"{did}  [{r.citation}]  {r.label.get(args.lang)}\n    facts: {', '.join(policies.facts_of(did))}")
+            return EXIT_OK
+        facts = _read_facts(args)
+        policies = _load(args.policies)
+        d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace)
+        if args.format == "json":
+            print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print(d.explain(args.lang))
+        return EXIT_INPUT if d.status == "refused" else EXIT_OK
+    except PolicyError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return EXIT_POLICY
+    except NotInForceError as exc:
+        print(f"not in force: {exc}", file=sys.stderr)
+        return EXIT_NOT_IN_FORCE
+    except InputError as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return EXIT_INPUT
+    except PolicyEngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

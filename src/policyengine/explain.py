@@ -1,0 +1,121 @@
+"""Decisions as readable accounts, in English or French.
+
+The same trace feeds both languages: labels come from the policy (each has en and fr),
+the engine's own words from the small catalogue below.  Source text is quoted as the
+seed gives it (English only), and the French account says so.
+"""
+from __future__ import annotations
+
+from .values import plain
+
+WORDS = {
+    "en": {
+        "decision": "Decision", "as_of": "as of", "outcome": "Outcome", "decided": "decided",
+        "undetermined": "undetermined", "refused": "refused", "conflict": "conflict",
+        "missing": "Facts needed to decide", "clauses": "Clauses applied", "why_not": "Conditions not met",
+        "refusal": "Refused under", "true": "yes", "false": "no", "facts_read": "facts read",
+        "version": "version in force from", "approved": "approved", "value": "value",
+        "alternative": "satisfied by", "none_satisfied": "no alternative satisfied",
+        "policy": "Policy version", "source_lang": "", "exception_applied": "exception applied",
+        "not_recorded": "Trace level 'none': no clauses were recorded.",
+    },
+    "fr": {
+        "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
+        "undetermined": "indéterminé", "refused": "refusé", "conflict": "conflit",
+        "missing": "Faits nécessaires pour décider", "clauses": "Dispositions appliquées",
+        "why_not": "Conditions non remplies", "refusal": "Refusé en vertu de", "true": "oui", "false": "non",
+        "facts_read": "faits lus", "version": "version en vigueur depuis", "approved": "approuvée le",
+        "value": "valeur", "alternative": "remplie par", "none_satisfied": "aucune solution de rechange remplie",
+        "policy": "Version de la politique", "source_lang": " (texte source en anglais seulement)",
+        "exception_applied": "exception appliquée",
+        "not_recorded": "Niveau de trace « none » : aucune disposition n'a été enregistrée.",
+    },
+}
+
+
+def _fmt(value, w) -> str:
+    if value is True or value is False:
+        return w[str(value).lower()]
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {_fmt(v, w)}" for k, v in value.items())
+    return str(plain(value))
+
+
+def explain_text(d, lang: str = "en") -> str:
+    w = WORDS.get(lang, WORDS["en"])
+    rule = d._policies.rules[d.decision]
+    lines = [f"{w['decision']}: {rule.label.get(lang)} ({d.decision}), {w['as_of']} {d.as_of}",
+             f"{w['outcome']}: {w[d.status]}" + (f" - {_fmt(d.value, w)}" if d.status == "decided" else "")]
+    if d.missing:
+        labels = [f"{n} ({d._policies.facts[n].label.get(lang)})" for n in d.missing]
+        lines.append(f"{w['missing']}: " + ", ".join(labels))
+    for m in d.messages:
+        lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {m['citation']}: {m[lang if lang in ('en', 'fr') else 'en']}")
+    if d.trace is None:
+        lines.append(w["not_recorded"])
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(f"{w['clauses']}{w['source_lang']}:")
+    quoted: set = set()
+    for node in d.trace:
+        _node(node, lines, w, lang, 1, quoted)
+    failed = list(_failed(d.trace)) if d.value is False else []
+    if failed:
+        lines.append("")
+        lines.append(f"{w['why_not']}:")
+        for node in failed:
+            what = node.get("expression") or node.get("label", {}).get(lang) or node.get("id")
+            facts = node.get("facts_read")
+            read = f" ({w['facts_read']}: {_fmt(facts, w)})" if facts else ""
+            lines.append(f"  - {what}{read}")
+    lines.append("")
+    lines.append(f"{w['policy']}: {d.policy_hash}")
+    return "\n".join(lines)
+
+
+def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> None:
+    """One trace node; each source text is quoted once, at its first appearance."""
+    pad = "  " * depth
+    kind = n["kind"]
+    if kind == "condition":
+        lines.append(f"{pad}- {n['expression']}: {_fmt(n.get('outcome'), w) if 'outcome' in n else '?'}")
+    elif kind == "ref":
+        lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] = {_fmt(n.get('value'), w)}")
+    elif kind == "exception" and not n.get("outcome"):
+        return
+    else:
+        head = f"{pad}- {n['label'][lang]} [{n['citation']}]"
+        if kind == "exception":
+            head += f" ({w['exception_applied']})"
+        if "value" in n:
+            head += f" = {_fmt(n['value'], w)}"
+        elif "keys" in n:
+            head += f" [{_fmt(n['keys'], w)}]"
+        lines.append(head)
+        if n.get("version"):
+            v = n["version"]
+            extra = f", {w['approved']} {v['approved']}" if v.get("approved") else ""
+            lines.append(f"{pad}  {w['version']} {v['effective']}{extra}" + (f" - {v['label']}" if v.get("label") else ""))
+        if kind == "table" and "keys" in n:
+            lines.append(f"{pad}  {_fmt(n['keys'], w)} -> {_fmt(n.get('value'), w)}")
+        if n.get("text") and n["text"] not in quoted:
+            quoted.add(n["text"])
+            lines.append(f"{pad}  \"{n['text']}\"")
+        if n.get("facts_read"):
+            lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}")
+    for c in n.get("children", []):
+        _node(c, lines, w, lang, depth + 1, quoted)
+
+
+def _failed(nodes):
+    """Conditions and rules that came out false: the "why not" of a negative outcome."""
+    for n in nodes:
+        children = n.get("children", [])
+        if n.get("outcome") is False and n["kind"] in ("condition", "rule"):
+            sub = list(_failed(children))
+            if sub:
+                yield from sub
+            else:
+                yield n
+        else:
+            yield from _failed(children)
