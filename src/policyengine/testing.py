@@ -1,0 +1,107 @@
+"""YAML test cases for decisions: one case, one decision, one expectation.
+
+Used by pytest (see conftest.py) and usable from any runner: `load_cases` reads and
+checks a test file, `run_case` evaluates one case and says what differs.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from .errors import InputError, NotInForceError, PolicyError, Problem
+from .loader import SCHEMA_DIR, _jsonable, load
+from .values import plain
+from .yamlsource import load_yaml
+
+_CACHE: dict = {}
+
+
+@dataclass
+class Case:
+    name: str
+    decision: str
+    as_of: object
+    facts: dict
+    expect: dict
+    file: str
+    line: int
+    policies_dir: Path = field(default=None)
+
+
+def policies_for(path: Path) -> Path:
+    for parent in path.resolve().parents:
+        if parent.name == "policies":
+            return parent
+    return path.resolve().parents[2]
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    path = Path(path)
+    data, smap, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if problems:
+        raise PolicyError(problems)
+    schema = json.loads((SCHEMA_DIR / "test.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [Problem(smap.at(tuple(e.absolute_path)), e.message) for e in validator.iter_errors(_jsonable(data))]
+    if errors:
+        raise PolicyError(errors)
+    root = (path.parent / data["policies"]).resolve() if data.get("policies") else policies_for(path)
+    return [Case(t["name"], t["decision"], t["as_of"], t.get("facts") or {}, t["expect"], str(path),
+                 smap.at(("tests", i)).line, root) for i, t in enumerate(data["tests"])]
+
+
+def policies(root: Path):
+    key = str(root)
+    if key not in _CACHE:
+        _CACHE[key] = load(root)
+    return _CACHE[key]
+
+
+def _same(want, got) -> bool:
+    """Equal as policy values: 64497 (YAML int) equals Decimal('64497'), True is not 1."""
+    if isinstance(want, bool) or isinstance(got, bool):
+        return want is got
+    if isinstance(want, (int, Decimal)) and isinstance(got, (int, Decimal)):
+        return Decimal(want) == Decimal(got)
+    return plain(want) == plain(got)
+
+
+def run_case(case: Case) -> list[str]:
+    """Evaluate the case; return the differences from what it expects (empty when it passes)."""
+    exp = case.expect
+    try:
+        d = policies(case.policies_dir).evaluate(case.decision, case.facts, as_of=case.as_of)
+    except NotInForceError as exc:
+        return [] if exp.get("error") == "not_in_force" else [f"raised not-in-force: {exc}"]
+    except InputError as exc:
+        return [] if exp.get("error") == "input" else [f"raised input error: {exc}"]
+    if "error" in exp:
+        return [f"expected a {exp['error']} error, got {d.status} {plain(d.value)!r}"]
+    diffs = []
+    status = exp.get("status", "decided" if "value" in exp else None)
+    if status and d.status != status:
+        diffs.append(f"status: expected {status}, got {d.status} (missing {d.missing}, messages {d.messages})")
+    if "value" in exp:
+        want, got = exp["value"], d.value
+        if isinstance(want, dict) and isinstance(got, dict):
+            for k, v in want.items():
+                if not _same(v, got.get(k)):
+                    diffs.append(f"value.{k}: expected {plain(v)!r}, got {plain(got.get(k))!r}")
+        elif not _same(want, got):
+            diffs.append(f"value: expected {plain(want)!r}, got {plain(got)!r}")
+    for cid in exp.get("clauses", []):
+        if cid not in (d.clauses or []):
+            diffs.append(f"clauses: expected {cid} among {d.clauses}")
+    if "missing" in exp and sorted(exp["missing"]) != d.missing:
+        diffs.append(f"missing: expected {sorted(exp['missing'])}, got {d.missing}")
+    if "refused_by" in exp:
+        got = [m["clause"] for m in d.messages if m["kind"] == "refused"]
+        if sorted(exp["refused_by"]) != sorted(got):
+            diffs.append(f"refused_by: expected {exp['refused_by']}, got {got}")
+    if diffs:
+        diffs.append("trace:\n" + d.explain("en"))
+    return diffs
