@@ -81,8 +81,14 @@ def _loc(node, file: str) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) -> Any:
     smap.positions[path] = _loc(node, smap.file)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        problems.append(Problem(_loc(node, smap.file), f"YAML tag '{node.tag}' is not allowed in policy files"))
+        return None
     if isinstance(node, yaml.MappingNode):
         constructor.flatten_mapping(node)
         out: dict = {}

@@ -1,0 +1,297 @@
+"""Per-call latency of two ldp decisions, timed three ways in one run.
+
+  A  ldp.pay.annual_rate   {level PL-01..PL-05, step 1..3}, as of 2006-04-02..2012-04-02
+  B  ldp.performance_pay   {PL-06 salary, rating, increase_pct}, as of April 1, 2007..2011
+
+Implementations: a hand-written Python function (the floor), policyengine at trace
+levels none/audit/full, and GoRules zen-engine (a JDM graph) with and without trace.
+Every implementation is checked against the hand-written one on every case before it
+is timed, so a fast but wrong implementation cannot hide in the table.
+
+    .venv/bin/python benchmarks/bench_decisions.py [--cases N] [--repeats R] [--json PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime as dt
+import gc
+import json
+import platform
+import random
+import re
+import statistics
+import sys
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+try:
+    import policyengine
+except ImportError:  # not installed: use the source tree
+    sys.path.insert(0, str(ROOT / "src"))
+    import policyengine
+try:
+    import zen
+except ImportError:
+    zen = None
+
+# Appendix B, s. 12, copied from policies/ldp/pay.yaml: the floor must not read the YAML.
+EFFECTIVE = ["2006-04-02", "2007-04-02", "2008-04-02", "2009-04-02", "2010-04-02"]
+STEP_RATES = {  # effective -> level -> [step 1, step 2, step 3]
+    "2006-04-02": {"PL-01": [48790, 50225, 51763], "PL-02": [54120, 55760, 57400], "PL-03": [60270, 62115, 63960],
+                   "PL-04": [67445, 69495, 71545], "PL-05": [74825, 77798, 80873]},
+    "2007-04-02": {"PL-01": [49912, 51380, 52954], "PL-02": [55365, 57042, 58720], "PL-03": [61656, 63544, 65431],
+                   "PL-04": [68996, 71093, 73191], "PL-05": [76546, 79587, 82733]},
+    "2008-04-02": {"PL-01": [50661, 52151, 53748], "PL-02": [56195, 57898, 59601], "PL-03": [62581, 64497, 66412],
+                   "PL-04": [70331, 72159, 74289], "PL-05": [77694, 80781, 83974]},
+    "2009-04-02": {"PL-01": [51421, 52933, 54554], "PL-02": [57038, 58766, 60495], "PL-03": [63520, 65464, 67408],
+                   "PL-04": [71081, 73241, 75403], "PL-05": [78859, 81993, 85234]},
+    "2010-04-02": {"PL-01": [52192, 53727, 55372], "PL-02": [57894, 59647, 61402], "PL-03": [64473, 66446, 68419],
+                   "PL-04": [72147, 74340, 76534], "PL-05": [80042, 83223, 86513]},
+}
+PL06_MAX = {"2006-04-02": 94095, "2007-04-02": 96259, "2008-04-02": 97703, "2009-04-02": 99169, "2010-04-02": 100657}
+RATINGS = {"surpassed": (6, 7), "met_all": (5, 5), "met_most": (0, 4), "did_not_meet": (0, 0), "unable_to_assess": (0, 0)}
+ELIGIBLE = frozenset(("met_most", "met_all", "surpassed"))
+LEVELS = ["PL-01", "PL-02", "PL-03", "PL-04", "PL-05"]
+
+# -- 1. hand-written floor ---------------------------------------------------------------
+RATE = {(eff, lvl, s + 1): Decimal(r) for eff, rows in STEP_RATES.items() for lvl, v in rows.items()
+        for s, r in enumerate(v)}
+JOB_RATE = {eff: Decimal(v) for eff, v in PL06_MAX.items()}
+HUNDRED, ONE = Decimal(100), Decimal(1)
+
+
+def hand_a(facts, as_of, _ctx=None):
+    """Annual rate. ISO date strings sort like dates, so bisect works on the strings."""
+    return RATE[EFFECTIVE[bisect.bisect_right(EFFECTIVE, as_of) - 1], facts["level"], facts["step"]]
+
+
+def hand_b(facts, as_of, _ctx=None):
+    """PL-06 performance pay: 10.7(1), (4) and (12) in plain Decimal arithmetic."""
+    job = JOB_RATE[EFFECTIVE[bisect.bisect_right(EFFECTIVE, as_of) - 1]]
+    salary = Decimal(facts["salary"])
+    if facts["rating"] not in ELIGIBLE:
+        return {"eligible": False, "new_salary": salary, "increase": Decimal(0), "award_eligible": False}
+    raised = salary * (1 + Decimal(facts["increase_pct"]) / HUNDRED)
+    rounded = (raised / HUNDRED).quantize(ONE, ROUND_HALF_UP) * HUNDRED
+    new = min(rounded, job)
+    return {"eligible": True, "new_salary": new, "increase": new - salary,
+            "award_eligible": salary >= job or rounded > job}
+
+
+# -- 3. zen-engine JDM graphs ------------------------------------------------------------
+def _node(nid, kind, content=None):
+    node = {"id": nid, "type": kind, "name": nid, "position": {"x": 0, "y": 0}}
+    if content is not None:
+        node["content"] = content
+    return node
+
+
+def _graph(*nodes):
+    """A straight chain input -> ... -> output."""
+    ids = [n["id"] for n in nodes]
+    return {"nodes": list(nodes), "edges": [{"id": f"e{i}", "type": "edge", "sourceId": a, "targetId": b}
+                                            for i, (a, b) in enumerate(zip(ids, ids[1:]))]}
+
+
+def _since(eff):
+    """Unary cell: as_of on or after `eff` (ZEN cannot compare plain strings; d() makes dates)."""
+    return f'>= d("{eff}")'
+
+
+def zen_graph_a():
+    """One row per (version, level, step), newest version first, hit policy "first"."""
+    rules = [{"_id": f"{eff}/{lvl}/{s + 1}", "level": json.dumps(lvl), "step": str(s + 1), "as_of": _since(eff),
+              "rate": str(rate)}
+             for eff in reversed(EFFECTIVE) for lvl, v in STEP_RATES[eff].items() for s, rate in enumerate(v)]
+    table = {"hitPolicy": "first", "rules": rules,
+             "inputs": [{"id": k, "name": k, "field": k} for k in ("level", "step", "as_of")],
+             "outputs": [{"id": "rate", "name": "rate", "field": "rate"}]}
+    return _graph(_node("in", "inputNode"), _node("rates", "decisionTableNode", table), _node("out", "outputNode"))
+
+
+def zen_graph_b():
+    """Job rate by as_of (table, passing the facts through), then the arithmetic (expression node)."""
+    rules = [{"_id": eff, "as_of": _since(eff), "job_rate": str(PL06_MAX[eff])} for eff in reversed(EFFECTIVE)]
+    table = {"hitPolicy": "first", "passThrough": True, "rules": rules,
+             "inputs": [{"id": "as_of", "name": "as_of", "field": "as_of"}],
+             "outputs": [{"id": "job_rate", "name": "job_rate", "field": "job_rate"}]}
+    exprs = [("eligible", 'level == "PL-06" and rating in ["met_most", "met_all", "surpassed"]'),
+             ("rounded", "round(salary * (1 + increase_pct / 100) / 100) * 100"),
+             ("new_salary", "$.eligible ? min([$.rounded, job_rate]) : salary"),
+             ("increase", "$.new_salary - salary"),
+             ("award_eligible", "$.eligible and (salary >= job_rate or $.rounded > job_rate)")]
+    expr = {"expressions": [{"id": k, "key": k, "value": v} for k, v in exprs]}
+    return _graph(_node("in", "inputNode"), _node("job", "decisionTableNode", table),
+                  _node("pay", "expressionNode", expr), _node("out", "outputNode"))
+
+
+def _num(v):
+    return v if isinstance(v, bool) else Decimal(str(v))
+
+
+def zen_value_a(resp):
+    return _num(resp["result"]["rate"])
+
+
+def zen_value_b(resp):
+    return {k: _num(resp["result"][k]) for k in ("eligible", "new_salary", "increase", "award_eligible")}
+
+
+_UNIT_US = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def zen_in_engine_us(zen_decision, cases):
+    """Median of zen's own `performance` field: time inside the engine, without the Python binding."""
+    times = []
+    for _, _, ctx in cases:
+        m = re.fullmatch(r"([\d.]+)\s*(ns|µs|us|ms|s)", zen_decision.evaluate(ctx)["performance"].strip())
+        times.append(float(m[1]) * _UNIT_US[m[2]])
+    return statistics.median(times)
+
+
+# -- cases -------------------------------------------------------------------------------
+def cases_a(rng, n):
+    start, days = dt.date(2006, 4, 2), (dt.date(2012, 4, 2) - dt.date(2006, 4, 2)).days
+    out = []
+    for _ in range(n):
+        facts = {"level": rng.choice(LEVELS), "step": rng.randint(1, 3)}
+        as_of = (start + dt.timedelta(days=rng.randint(0, days))).isoformat()
+        out.append((facts, as_of, {**facts, "as_of": as_of}))
+    return out
+
+
+def cases_b(rng, n):
+    out = []
+    for _ in range(n):
+        rating = rng.choice(list(RATINGS))
+        facts = {"level": "PL-06", "salary": rng.randint(84665, 100657), "rating": rating,
+                 "increase_pct": rng.randint(*RATINGS[rating])}
+        as_of = f"{rng.randint(2007, 2011)}-04-01"
+        out.append((facts, as_of, {**facts, "as_of": as_of}))
+    return out
+
+
+# -- harness -----------------------------------------------------------------------------
+def implementations(policies, decision, hand, zen_decision, zen_value):
+    """name -> (call(facts, as_of, ctx), to_value(result)). Engines go through a one-line adapter."""
+    impls = {"hand-written Python": (hand, lambda v: v)}
+    ev = policies.evaluate
+    for level in ("none", "audit", "full"):
+        impls[f"policyengine trace={level}"] = (
+            lambda f, a, c, level=level: ev(decision, f, as_of=a, trace=level), _pe_value)
+    if zen_decision is not None:
+        zev, traced = zen_decision.evaluate, {"trace": True}
+        impls["zen-engine"] = (lambda f, a, c: zev(c), zen_value)
+        impls["zen-engine trace"] = (lambda f, a, c: zev(c, traced), zen_value)
+    return impls
+
+
+def _pe_value(d):
+    if d.status != "decided":
+        raise ValueError(f"status {d.status}: {d.messages or d.missing}")
+    return d.value
+
+
+def check(name, call, to_value, hand, cases, problems):
+    """Compare with the floor on every case (this is also the warm-up). False if unusable."""
+    bad = 0
+    for facts, as_of, ctx in cases:
+        want = hand(facts, as_of)
+        try:
+            got = to_value(call(facts, as_of, ctx))
+        except Exception as exc:  # report, never hide: the exact message goes in the output
+            got = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if got != want:
+            bad += 1
+            if bad <= 3:
+                problems.append(f"{name}: {facts} as of {as_of}: got {got!r}, expected {want!r}")
+    if bad:
+        problems.append(f"{name}: {bad} of {len(cases)} cases disagree with the hand-written function")
+    return bad < len(cases)
+
+
+def time_batch(call, cases, repeats):
+    """Median over repeats of (whole batch time / cases), in µs. GC stays on: it is part of the cost."""
+    per_call = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        for facts, as_of, ctx in cases:
+            call(facts, as_of, ctx)
+        per_call.append((time.perf_counter() - t0) / len(cases) * 1e6)
+    return statistics.median(per_call)
+
+
+def run_decision(title, impls, hand, cases, repeats):
+    problems, results = [], {}
+    for name, (call, to_value) in impls.items():
+        if check(name, call, to_value, hand, cases, problems):
+            results[name] = {"us_per_call": time_batch(call, cases, repeats)}
+        else:
+            results[name] = {"us_per_call": None, "skipped": "failed on every case"}
+    for ref, key in (("zen-engine", "vs_zen"), ("zen-engine trace", "vs_zen_trace")):
+        base = results.get(ref, {}).get("us_per_call")
+        for r in results.values():
+            r[key] = r["us_per_call"] / base if base and r["us_per_call"] is not None else None
+    _print_table(title, results, len(cases), repeats, problems)
+    return {"results": results, "disagreements": problems}
+
+
+def _print_table(title, results, n, repeats, problems):
+    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+    print(f"\n{title}  ({n} cases, median of {repeats} repeats)")
+    print(f"{'implementation':<28}{'µs/call':>10}{'÷ zen':>10}{'÷ zen trace':>13}")
+    for name, r in results.items():
+        print(f"{name:<28}{fmt(r['us_per_call'], '.2f'):>10}{fmt(r['vs_zen'], '.2f'):>10}"
+              f"{fmt(r['vs_zen_trace'], '.2f'):>13}")
+    print("agreement: all implementations agree on every case" if not problems else "DISAGREEMENTS:")
+    for p in problems:
+        print(f"  {p}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", type=int, default=3000, help="cases per decision (default 3000)")
+    ap.add_argument("--repeats", type=int, default=7, help="timed repeats; the median is reported (default 7)")
+    ap.add_argument("--seed", type=int, default=20060402, help="random seed for the cases")
+    ap.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
+    args = ap.parse_args(argv)
+    if args.cases < 1 or args.repeats < 1:
+        ap.error("--cases and --repeats must be at least 1")
+
+    print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
+    print(f"machine: {platform.machine()} {platform.processor() or ''}".rstrip())
+    zen_version = None
+    if zen is None:
+        print("zen-engine: not installed (import zen failed) - zen skipped, ratios n/a")
+    else:
+        from importlib.metadata import version
+        zen_version = version("zen-engine")
+        print(f"policyengine {policyengine.__version__}, zen-engine {zen_version}")
+
+    policies = policyengine.load(ROOT / "policies")
+    engine = zen.ZenEngine() if zen else None
+    make = (lambda g: engine.create_decision(json.dumps(g()))) if engine else (lambda g: None)
+    rng = random.Random(args.seed)
+    report = {"python": sys.version, "platform": platform.platform(), "machine": platform.machine(),
+              "zen_engine": zen_version, "cases": args.cases, "repeats": args.repeats, "seed": args.seed,
+              "unit": "microseconds per call (median of repeats)", "decisions": {}}
+    for key, title, decision, hand, gen, graph, zval in (
+            ("A", "Decision A - ldp.pay.annual_rate", "ldp.pay.annual_rate", hand_a, cases_a, zen_graph_a,
+             zen_value_a),
+            ("B", "Decision B - ldp.performance_pay", "ldp.performance_pay", hand_b, cases_b, zen_graph_b,
+             zen_value_b)):
+        impls = implementations(policies, decision, hand, make(graph), zval)
+        report["decisions"][key] = {"decision": decision, **run_decision(title, impls, hand, gen(rng, args.cases),
+                                                                         args.repeats)}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 1 if any(d["disagreements"] for d in report["decisions"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

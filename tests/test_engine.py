@@ -1,0 +1,166 @@
+"""The Python API on the bundled policies: values, clauses, traces, errors."""
+import json
+from decimal import Decimal
+
+import pytest
+
+import policyengine
+from helpers import write_policies
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return policyengine.load("policies")
+
+
+def test_issue_example(policies):
+    d = policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, as_of="2008-06-01")
+    assert d.value == Decimal("64497")
+    assert d.clauses == ["ldp.B.12"]
+    assert d.missing == []
+    assert d.to_dict()["policy_hash"] == policies.policy_hash
+
+
+def test_to_dict_is_json_ready_and_exact(policies):
+    d = policies.evaluate("ldp.performance_pay", {"level": "PL-06", "salary": "89000", "rating": "met_all",
+                                                  "increase_pct": 5}, as_of="2009-04-01")
+    out = json.loads(json.dumps(d.to_dict()))
+    assert out["value"] == {"eligible": True, "new_salary": "93500", "increase": "4500", "award_eligible": False}
+    assert set(out) >= {"decision", "as_of", "value", "clauses", "trace", "missing", "policy_hash"}
+
+
+def test_audit_trace_names_table_version_and_facts(policies):
+    d = policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, as_of="2008-06-01")
+    [rule] = d.trace
+    assert rule["id"] == "ldp.pay.annual_rate" and rule["citation"] == "Appendix B, 12"
+    assert rule["facts_read"] == {"level": "PL-03", "step": 2}
+    table = [c for c in rule["children"] if c["kind"] == "table"][0]
+    assert table["version"] == {"effective": "2008-04-02", "approved": "2009-04-23",
+                                "label": "B) Rates - Effective April 2, 2008"}
+    assert table["keys"] == {"level": "PL-03", "step": 2} and table["value"] == "64497"
+    assert '"steps":' not in json.dumps(d.trace)
+
+
+def test_full_trace_records_intermediate_values(policies):
+    d = policies.evaluate("ldp.performance_pay", {"level": "PL-06", "salary": 89000, "rating": "met_all",
+                                                  "increase_pct": 5}, as_of="2009-04-01", trace="full")
+    text = json.dumps(d.trace)
+    assert '"steps":' in text and '"value": "93450"' in text  # the unrounded figure before 10.7(12) rounding
+
+
+def test_no_trace_gives_same_value_and_no_clauses(policies):
+    facts = {"level": "PL-06", "salary": 97000, "rating": "surpassed", "increase_pct": 6}
+    fast = policies.evaluate("ldp.performance_pay", facts, as_of="2009-04-01", trace="none")
+    audit = policies.evaluate("ldp.performance_pay", facts, as_of="2009-04-01")
+    assert fast.value == audit.value and fast.clauses is None and fast.trace is None
+
+
+def test_alternatives_record_which_one_satisfied(policies):
+    d = policies.evaluate("ldp.performance_pay.award_eligible",
+                          {"level": "PL-06", "salary": 97703, "rating": "met_most", "increase_pct": 0}, as_of="2009-04-01")
+    anyrule = d.trace[0]["children"][1]
+    assert anyrule["id"] == "ldp.performance_pay.award_eligible.job_rate_reached"
+    outcomes = {c["id"].rsplit(".", 1)[1]: c["outcome"] for c in anyrule["children"] if c["kind"] == "rule"}
+    assert outcomes == {"at_job_rate": True, "increase_exceeds_job_rate": False}
+
+
+def test_float_money_is_read_as_the_decimal_written(policies):
+    d = policies.evaluate("ldp.performance_award", {"level": "PL-06", "salary": 97703.0, "rating": "met_all",
+                                                    "increase_pct": 5, "award_amount": 0.1 + 0.2}, as_of="2009-04-01")
+    assert d.value == Decimal("0")
+
+
+def test_bad_facts_are_all_named(policies):
+    with pytest.raises(policyengine.InputError) as info:
+        policies.evaluate("ldp.performance_pay", {"levle": "PL-06", "salary": -5, "rating": "met_al",
+                                                  "increase_pct": "x"}, as_of="2009-04-01")
+    msgs = info.value.problems
+    assert "unknown fact 'levle' (did you mean 'level'?)" in msgs
+    assert "fact 'salary': -5 is below the minimum 0" in msgs
+    assert any(m.startswith("fact 'rating': 'met_al' is not one of") for m in msgs)
+    assert "fact 'increase_pct': expected a number, got 'x'" in msgs
+
+
+def test_wrong_types_are_refused(policies):
+    for facts in ({"level": "PL-03", "step": True}, {"level": "PL-03", "step": 2.5}, {"level": 3, "step": 1}):
+        with pytest.raises(policyengine.InputError):
+            policies.evaluate("ldp.pay.annual_rate", facts, as_of="2009-04-01")
+
+
+def test_not_in_force_names_instrument_and_dates(policies):
+    with pytest.raises(policyengine.NotInForceError) as info:
+        policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, as_of="2005-01-01")
+    assert "ldp" in str(info.value) and "2006-04-02" in str(info.value) and "2012-04-03" in str(info.value)
+
+
+def test_unknown_decision_suggests(policies):
+    with pytest.raises(policyengine.UnknownDecisionError, match="did you mean 'ldp.pay.annual_rate'"):
+        policies.evaluate("ldp.pay.anual_rate", {}, as_of="2009-04-01")
+
+
+def test_bad_as_of(policies):
+    with pytest.raises(policyengine.InputError, match="as_of"):
+        policies.evaluate("ldp.pay.annual_rate", {}, as_of="2009-13-01")
+
+
+def test_decisions_and_unused_rules(policies):
+    assert {"ldp.pay.annual_rate", "ldp.pay.job_rate", "ldp.performance_pay"} <= set(policies.decisions)
+    assert policies.unused_rules() == []
+    assert policies.facts_of("ldp.pay.annual_rate") == ["level", "step"]
+
+
+def test_policy_hash_changes_with_the_files(tmp_path):
+    rule = "rules:\n  r:\n    decision: true\n    citation: \"Appendix B, 1\"\n    text: t\n    label: {en: R, fr: R}\n    value: salary\n"
+    a = policyengine.load(write_policies(tmp_path / "a", rule)).policy_hash
+    b = policyengine.load(write_policies(tmp_path / "b", rule.replace("salary", "salary + $1"))).policy_hash
+    assert a != b and a.startswith("sha256:")
+
+
+EXCEPTIONS = """\
+rules:
+  limit:
+    decision: true
+    citation: "Appendix B, 9.1"
+    text: after 36 months worth of assignment time
+    label: {en: Limit, fr: Limite}
+    value: months_between(start, as_of) >= 36
+    exceptions:
+      - id: transition.four_years
+        citation: "Appendix C, 2.1"
+        text: Participants are entitled to four years in the program.
+        label: {en: Four years, fr: Quatre ans}
+        when: start <= 2006-04-01
+        value: months_between(start, as_of) >= 48
+      - id: other
+        citation: "Appendix C, 3.1"
+        text: Participants are entitled to four years on the program.
+        label: {en: Four years, fr: Quatre ans}
+        when: start <= 2005-01-01
+        value: months_between(start, as_of) >= 50
+"""
+
+
+def _exceptions(tmp_path):
+    inst = __import__("helpers").INSTRUMENT + "  start:\n    type: date\n    label: {en: Start, fr: Début}\n"
+    return policyengine.load(write_policies(tmp_path, EXCEPTIONS, inst))
+
+
+def test_exception_overrides_and_is_cited(tmp_path):
+    p = _exceptions(tmp_path)
+    general = p.evaluate("demo.limit", {"start": "2007-01-01"}, as_of="2010-01-02")
+    assert general.value is True and "demo.C.2.1" not in general.clauses
+    old = p.evaluate("demo.limit", {"start": "2006-01-01"}, as_of="2009-06-01")  # 41 months
+    assert old.value is False and "demo.C.2.1" in old.clauses
+
+
+def test_disagreeing_exceptions_are_reported(tmp_path):
+    p = _exceptions(tmp_path)
+    d = p.evaluate("demo.limit", {"start": "2004-12-01"}, as_of="2008-12-15")  # 48 months: yes; 50: no
+    assert d.status == "conflict"
+    assert "transition.four_years" in d.messages[0]["en"] and "other" in d.messages[0]["en"]
+
+
+def test_missing_fact_in_exception_condition(tmp_path):
+    p = _exceptions(tmp_path)
+    d = p.evaluate("demo.limit", {}, as_of="2010-01-01")
+    assert d.status == "undetermined" and d.missing == ["start"]
