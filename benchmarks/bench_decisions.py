@@ -17,6 +17,7 @@ import bisect
 import datetime as dt
 import gc
 import json
+import os
 import platform
 import random
 import re
@@ -144,16 +145,21 @@ _UNIT_US = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
 
 
 def zen_in_engine_us(zen_decision, cases):
-    """Median of zen's own `performance` field: time inside the engine, without the Python binding."""
+    """Median of zen's own `performance` field: time inside the engine, without the Python binding.
+    Separates what the Rust engine costs from what crossing the binding costs; None if unreadable."""
     times = []
-    for _, _, ctx in cases:
-        m = re.fullmatch(r"([\d.]+)\s*(ns|µs|us|ms|s)", zen_decision.evaluate(ctx)["performance"].strip())
-        times.append(float(m[1]) * _UNIT_US[m[2]])
+    try:
+        for _, _, ctx in cases:
+            m = re.fullmatch(r"([\d.]+)\s*(ns|µs|us|ms|s)", zen_decision.evaluate(ctx)["performance"].strip())
+            times.append(float(m[1]) * _UNIT_US[m[2]])
+    except Exception:  # a failing graph is reported by check(); this figure is only context
+        return None
     return statistics.median(times)
 
 
 # -- cases -------------------------------------------------------------------------------
 def cases_a(rng, n):
+    """Every level/step and every day of the directive's force, so all five table versions get hit."""
     start, days = dt.date(2006, 4, 2), (dt.date(2012, 4, 2) - dt.date(2006, 4, 2)).days
     out = []
     for _ in range(n):
@@ -164,6 +170,7 @@ def cases_a(rng, n):
 
 
 def cases_b(rng, n):
+    """Increases drawn inside the s. 13 range for the rating: out-of-range ones are refused, not decided."""
     out = []
     for _ in range(n):
         rating = rng.choice(list(RATINGS))
@@ -225,7 +232,8 @@ def time_batch(call, cases, repeats):
     return statistics.median(per_call)
 
 
-def run_decision(title, impls, hand, cases, repeats):
+def run_decision(title, impls, hand, cases, repeats, zen_notes):
+    """Check, then time, every implementation on the same cases; print the table."""
     problems, results = [], {}
     for name, (call, to_value) in impls.items():
         if check(name, call, to_value, hand, cases, problems):
@@ -236,17 +244,23 @@ def run_decision(title, impls, hand, cases, repeats):
         base = results.get(ref, {}).get("us_per_call")
         for r in results.values():
             r[key] = r["us_per_call"] / base if base and r["us_per_call"] is not None else None
-    _print_table(title, results, len(cases), repeats, problems)
-    return {"results": results, "disagreements": problems}
+    _print_table(title, results, len(cases), repeats, problems, zen_notes)
+    return {"results": results, "disagreements": problems, "zen_notes": zen_notes}
 
 
-def _print_table(title, results, n, repeats, problems):
-    fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+def _print_table(title, results, n, repeats, problems, zen_notes):
+    def us(v):
+        return "n/a" if v is None else f"{v:.2f}"
+
+    def ratio(v):  # small ratios keep three significant figures instead of printing 0.00
+        return "n/a" if v is None else f"{v:.2f}" if v >= 0.1 else f"{v:.3g}"
     print(f"\n{title}  ({n} cases, median of {repeats} repeats)")
-    print(f"{'implementation':<28}{'µs/call':>10}{'÷ zen':>10}{'÷ zen trace':>13}")
+    print(f"{'implementation':<28}{'µs/call':>10}{'/ zen':>10}{'/ zen trace':>13}   (ratio = time / zen time)")
     for name, r in results.items():
-        print(f"{name:<28}{fmt(r['us_per_call'], '.2f'):>10}{fmt(r['vs_zen'], '.2f'):>10}"
-              f"{fmt(r['vs_zen_trace'], '.2f'):>13}")
+        print(f"{name:<28}{us(r['us_per_call']):>10}{ratio(r['vs_zen']):>10}{ratio(r['vs_zen_trace']):>13}")
+    if zen_notes:
+        print(f"  zen in-engine time (its own 'performance' field, median, no trace): {us(zen_notes['in_engine_us'])} µs;"
+              f" empty input->output graph via Python: {us(zen_notes['empty_graph_us'])} µs/call")
     print("agreement: all implementations agree on every case" if not problems else "DISAGREEMENTS:")
     for p in problems:
         print(f"  {p}")
@@ -263,7 +277,7 @@ def main(argv=None):
         ap.error("--cases and --repeats must be at least 1")
 
     print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
-    print(f"machine: {platform.machine()} {platform.processor() or ''}".rstrip())
+    print(f"machine: {platform.machine()} {platform.processor()}, {os.cpu_count()} CPUs".replace("  ", " "))
     zen_version = None
     if zen is None:
         print("zen-engine: not installed (import zen failed) - zen skipped, ratios n/a")
@@ -279,14 +293,21 @@ def main(argv=None):
     report = {"python": sys.version, "platform": platform.platform(), "machine": platform.machine(),
               "zen_engine": zen_version, "cases": args.cases, "repeats": args.repeats, "seed": args.seed,
               "unit": "microseconds per call (median of repeats)", "decisions": {}}
+    empty_us = None
+    if engine:  # the binding's own per-call cost: a graph that does nothing
+        empty = make(lambda: _graph(_node("in", "inputNode"), _node("out", "outputNode")))
+        empty_us = time_batch(lambda f, a, c: empty.evaluate(c), cases_a(random.Random(0), args.cases), args.repeats)
     for key, title, decision, hand, gen, graph, zval in (
             ("A", "Decision A - ldp.pay.annual_rate", "ldp.pay.annual_rate", hand_a, cases_a, zen_graph_a,
              zen_value_a),
             ("B", "Decision B - ldp.performance_pay", "ldp.performance_pay", hand_b, cases_b, zen_graph_b,
              zen_value_b)):
-        impls = implementations(policies, decision, hand, make(graph), zval)
-        report["decisions"][key] = {"decision": decision, **run_decision(title, impls, hand, gen(rng, args.cases),
-                                                                         args.repeats)}
+        cases, zen_decision = gen(rng, args.cases), make(graph)
+        impls = implementations(policies, decision, hand, zen_decision, zval)
+        notes = None if zen_decision is None else {"in_engine_us": zen_in_engine_us(zen_decision, cases),
+                                                   "empty_graph_us": empty_us}
+        report["decisions"][key] = {"decision": decision,
+                                    **run_decision(title, impls, hand, cases, args.repeats, notes)}
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {args.json}")
