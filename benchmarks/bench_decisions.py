@@ -221,7 +221,7 @@ def check(name, call, to_value, hand, cases, problems):
 
 
 def time_batch(call, cases, repeats):
-    """Median over repeats of (whole batch time / cases), in µs. GC stays on: it is part of the cost."""
+    """Per-call µs of each repeat (whole batch time / cases). GC stays on: it is part of the cost."""
     per_call = []
     for _ in range(repeats):
         gc.collect()
@@ -229,7 +229,7 @@ def time_batch(call, cases, repeats):
         for facts, as_of, ctx in cases:
             call(facts, as_of, ctx)
         per_call.append((time.perf_counter() - t0) / len(cases) * 1e6)
-    return statistics.median(per_call)
+    return per_call
 
 
 def run_decision(title, impls, hand, cases, repeats, zen_notes):
@@ -237,7 +237,8 @@ def run_decision(title, impls, hand, cases, repeats, zen_notes):
     problems, results = [], {}
     for name, (call, to_value) in impls.items():
         if check(name, call, to_value, hand, cases, problems):
-            results[name] = {"us_per_call": time_batch(call, cases, repeats)}
+            runs = time_batch(call, cases, repeats)
+            results[name] = {"us_per_call": statistics.median(runs), "repeats_us": runs}
         else:
             results[name] = {"us_per_call": None, "skipped": "failed on every case"}
     for ref, key in (("zen-engine", "vs_zen"), ("zen-engine trace", "vs_zen_trace")):
@@ -255,9 +256,11 @@ def _print_table(title, results, n, repeats, problems, zen_notes):
     def ratio(v):  # small ratios keep three significant figures instead of printing 0.00
         return "n/a" if v is None else f"{v:.2f}" if v >= 0.1 else f"{v:.3g}"
     print(f"\n{title}  ({n} cases, median of {repeats} repeats)")
-    print(f"{'implementation':<28}{'µs/call':>10}{'/ zen':>10}{'/ zen trace':>13}   (ratio = time / zen time)")
+    print(f"{'implementation':<26}{'µs/call':>9}{'min-max':>17}{'/ zen':>9}{'/ zen trace':>13}"
+          "   (ratio = time / zen time)")
     for name, r in results.items():
-        print(f"{name:<28}{us(r['us_per_call']):>10}{ratio(r['vs_zen']):>10}{ratio(r['vs_zen_trace']):>13}")
+        spread = f"{min(r['repeats_us']):.2f}-{max(r['repeats_us']):.2f}" if r.get("repeats_us") else ""
+        print(f"{name:<26}{us(r['us_per_call']):>9}{spread:>17}{ratio(r['vs_zen']):>9}{ratio(r['vs_zen_trace']):>13}")
     if zen_notes:
         print(f"  zen in-engine time (its own 'performance' field, median, no trace): {us(zen_notes['in_engine_us'])} µs;"
               f" empty input->output graph via Python: {us(zen_notes['empty_graph_us'])} µs/call")
@@ -277,7 +280,7 @@ def main(argv=None):
         ap.error("--cases and --repeats must be at least 1")
 
     print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
-    print(f"machine: {platform.machine()} {platform.processor()}, {os.cpu_count()} CPUs".replace("  ", " "))
+    print(f"machine: {' '.join(filter(None, (platform.machine(), platform.processor())))}, {os.cpu_count()} CPUs")
     zen_version = None
     if zen is None:
         print("zen-engine: not installed (import zen failed) - zen skipped, ratios n/a")
@@ -296,7 +299,8 @@ def main(argv=None):
     empty_us = None
     if engine:  # the binding's own per-call cost: a graph that does nothing
         empty = make(lambda: _graph(_node("in", "inputNode"), _node("out", "outputNode")))
-        empty_us = time_batch(lambda f, a, c: empty.evaluate(c), cases_a(random.Random(0), args.cases), args.repeats)
+        empty_us = statistics.median(time_batch(lambda f, a, c: empty.evaluate(c), cases_a(random.Random(0), args.cases),
+                                                args.repeats))
     for key, title, decision, hand, gen, graph, zval in (
             ("A", "Decision A - ldp.pay.annual_rate", "ldp.pay.annual_rate", hand_a, cases_a, zen_graph_a,
              zen_value_a),

@@ -164,3 +164,22 @@ def test_missing_fact_in_exception_condition(tmp_path):
     p = _exceptions(tmp_path)
     d = p.evaluate("demo.limit", {}, as_of="2010-01-01")
     assert d.status == "undetermined" and d.missing == ["start"]
+
+
+GIVEN = """\
+rules:
+  notice:
+    decision: true
+    citation: "Appendix B, 10.6(4)"
+    text: If written notice is not given, the increment will not be withheld.
+    label: {en: Notice, fr: Préavis}
+    value: given(start) and start <= 2006-04-01
+"""
+
+
+def test_given_makes_absence_an_answer(tmp_path):
+    inst = __import__("helpers").INSTRUMENT + "  start:\n    type: date\n    label: {en: Start, fr: Début}\n"
+    p = policyengine.load(write_policies(tmp_path, GIVEN, inst))
+    assert p.evaluate("demo.notice", {}, as_of="2007-01-01").value is False
+    assert p.evaluate("demo.notice", {"start": "2006-01-01"}, as_of="2007-01-01").value is True
+    assert p.evaluate("demo.notice", {}, as_of="2007-01-01", trace="none").value is False

@@ -9,7 +9,7 @@ from .graph import DependencyGraph
 from .model import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
 
 ANY = Type("any")
-FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between"}
+FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between", "given"}
 KEYWORDS = {"as_of"}
 
 
@@ -230,6 +230,13 @@ class _Checker:
 
     def call(self, e, n) -> Type:
         fn = n.function
+        if fn == "given":
+            arg = n.args[0] if len(n.args) == 1 else None
+            if arg is None or not isinstance(arg, ast.Name) or (arg.ref and arg.ref[0] != "fact"):
+                self.error(e, n, "given() takes one fact name, e.g. given(notice_date)")
+            elif arg.ref:
+                arg.type = arg.ref[1].type
+            return BOOLEAN
         args = [self.infer(e, a) for a in n.args]
         kwargs = {k: self.infer(e, v) for k, v in n.kwargs.items()}
         allowed = {"round": {"to"}}.get(fn, set())

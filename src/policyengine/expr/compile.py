@@ -285,6 +285,16 @@ class ExprCompiler:
         return f
 
     def _Call(self, n):
+        if n.function == "given":  # is the fact given? absence is then an answer, not a missing fact
+            name = n.args[0].ref[1].name
+            if self.mode == "none":
+                return lambda env: name in env
+
+            def given(env):
+                present = name in env
+                env[TRACE].current.reads[name] = env[name] if present else None
+                return present
+            return given
         fn = _FUNCS[n.function]
         args = [self.compile(a) for a in n.args]
         kwargs = {k: v.value for k, v in n.kwargs.items()}  # round's `to` is a literal (type-checked)
