@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--trace", choices=("none", "audit", "full"), default="audit",
                    help="trace level (default: %(default)s)")
 
+    i = sub.add_parser("inventory", help="list every section of an instrument and the rules that encode it",
+                       description="The clause inventory: each numbered section and paragraph of the instrument, "
+                                   "with the rules, exceptions and tables that encode it, or 'informative' with the "
+                                   "reason. Exits 1 when an operative section has no rule or a rule cites a section "
+                                   "the instrument does not have.")
+    i.add_argument("instrument", help="instrument id, e.g. ldp")
+    i.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+    i.add_argument("--format", choices=("text", "json"), default="text")
+
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
                        description="List every public decision with its citation and the facts it reads.")
     d.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
@@ -101,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             if unused:
                 print("rules nothing uses: " + ", ".join(unused))
             return EXIT_OK
+        if args.command == "inventory":
+            from . import inventory
+            inv = inventory.build(_load(args.policies), args.instrument)
+            print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
+                  else inventory.render_text(inv))
+            return EXIT_OK if inv.complete else EXIT_POLICY
         if args.command == "decisions":
             policies = _load(args.policies)
             for did in policies.decisions:

@@ -19,7 +19,7 @@ from . import typecheck
 from .errors import Location, PolicyError, Problem, did_you_mean
 from .expr.parser import ExprSyntaxError, parse
 from .model import (SCALARS, Body, Condition, ExceptionClause, Expr, FactDecl, Instrument, Label, Rule,
-                    RuleVersion, Table, TableKey, TableVersion, Type)
+                    RuleVersion, Section, Table, TableKey, TableVersion, Type)
 from .yamlsource import SourceMap, load_yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -184,6 +184,16 @@ class _Builder:
         label = _label(raw.get("label")) if raw.get("label") else (inherit.label if inherit else Label("", ""))
         return dict(id=full_id, clause=cid, instrument=iid, citation=citation, text=text, label=label,
                     location=smap.at(path, key=True), note=raw.get("note"))
+
+    def add_section(self, inst: Instrument, sid: str, raw: dict, smap: SourceMap) -> None:
+        loc = smap.at(("sections", sid), key=True)
+        if sid in inst.sections:
+            self.error(loc, f"section '{sid}' is listed twice (first at {inst.sections[sid].location})")
+            return
+        operative = raw["status"] == "operative"
+        if not operative and not raw.get("reason"):
+            self.error(loc, f"informative section '{sid}' needs a 'reason' (why no rule encodes it)")
+        inst.sections[sid] = Section(sid, raw["title"], operative, raw.get("reason"), loc)
 
     # -- facts ----------------------------------------------------------------------
     def add_fact(self, name: str, raw: dict, smap: SourceMap, iid: str) -> None:
@@ -385,6 +395,8 @@ def load(root: str | Path = "policies"):
                                               "define it with a mapping (id, kind, title, source, in_force) in one file")
             continue
         b.instruments[iid].files.append(smap.file)
+        for sid, raw in (data.get("sections") or {}).items():
+            b.add_section(b.instruments[iid], sid, raw, smap)
         for name, raw in (data.get("facts") or {}).items():
             b.add_fact(name, raw, smap, iid)
         for name, raw in (data.get("tables") or {}).items():

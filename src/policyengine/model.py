@@ -60,6 +60,7 @@ class Instrument:
     status: str | None
     location: Location
     files: list[str] = field(default_factory=list)
+    sections: dict[str, "Section"] = field(default_factory=dict)
 
     def in_force(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
@@ -70,6 +71,17 @@ class Instrument:
         if self.end:
             return f"in force from {self.start} to {self.end - dt.timedelta(days=1)}"
         return f"in force from {self.start}"
+
+
+@dataclass
+class Section:
+    """A numbered section or paragraph of an instrument, for the clause inventory."""
+
+    id: str  # clause id without the instrument prefix, e.g. B.10.7.12
+    title: str
+    operative: bool
+    reason: str | None
+    location: Location
 
 
 @dataclass
