@@ -25,14 +25,12 @@ import statistics
 import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-try:
-    import policyengine
-except ImportError:  # not installed: use the source tree
-    sys.path.insert(0, str(ROOT / "src"))
-    import policyengine
+sys.path.insert(0, str(ROOT / "src"))  # time this checkout's engine, installed or not
+import policyengine  # noqa: E402
 try:
     import zen
 except ImportError:
@@ -53,7 +51,8 @@ STEP_RATES = {  # effective -> level -> [step 1, step 2, step 3]
                    "PL-04": [72147, 74340, 76534], "PL-05": [80042, 83223, 86513]},
 }
 PL06_MAX = {"2006-04-02": 94095, "2007-04-02": 96259, "2008-04-02": 97703, "2009-04-02": 99169, "2010-04-02": 100657}
-RATINGS = {"surpassed": (6, 7), "met_all": (5, 5), "met_most": (0, 4), "did_not_meet": (0, 0), "unable_to_assess": (0, 0)}
+RATINGS = {"surpassed": (6, 7), "met_all": (5, 5), "met_most": (0, 4),  # s. 13: per cent allowed per rating
+           "did_not_meet": (0, 0), "unable_to_assess": (0, 0)}
 ELIGIBLE = frozenset(("met_most", "met_all", "surpassed"))
 LEVELS = ["PL-01", "PL-02", "PL-03", "PL-04", "PL-05"]
 
@@ -130,6 +129,7 @@ def zen_graph_b():
 
 
 def _num(v):
+    """zen hands back ints/floats; compare as Decimal via str so 94500.0 == Decimal(94500)."""
     return v if isinstance(v, bool) else Decimal(str(v))
 
 
@@ -170,13 +170,16 @@ def cases_a(rng, n):
 
 
 def cases_b(rng, n):
-    """Increases drawn inside the s. 13 range for the rating: out-of-range ones are refused, not decided."""
+    """Increases inside the s. 13 range for the rating and salaries up to the job rate in force:
+    out-of-range cases are refused (citing s. 13 or s. 12), not decided."""
     out = []
     for _ in range(n):
         rating = rng.choice(list(RATINGS))
-        facts = {"level": "PL-06", "salary": rng.randint(84665, 100657), "rating": rating,
+        year = rng.randint(2007, 2011)
+        as_of = f"{year}-04-01"
+        job_rate = PL06_MAX[f"{year - 1}-04-02"]  # 10.7(9): April 1 uses the previous April 2 rates
+        facts = {"level": "PL-06", "salary": rng.randint(84665, job_rate), "rating": rating,
                  "increase_pct": rng.randint(*RATINGS[rating])}
-        as_of = f"{rng.randint(2007, 2011)}-04-01"
         out.append((facts, as_of, {**facts, "as_of": as_of}))
     return out
 
@@ -255,18 +258,21 @@ def _print_table(title, results, n, repeats, problems, zen_notes):
 
     def ratio(v):  # small ratios keep three significant figures instead of printing 0.00
         return "n/a" if v is None else f"{v:.2f}" if v >= 0.1 else f"{v:.3g}"
-    print(f"\n{title}  ({n} cases, median of {repeats} repeats)")
-    print(f"{'implementation':<26}{'µs/call':>9}{'min-max':>17}{'/ zen':>9}{'/ zen trace':>13}"
-          "   (ratio = time / zen time)")
+    print(f"\n{title}  ({n} cases, median of {repeats} repeats; ratio = time / zen time)")
+    print(f"{'implementation':<26}{'µs/call':>9}{'min-max':>17}{'/ zen':>9}{'/ zen trace':>13}")
     for name, r in results.items():
         spread = f"{min(r['repeats_us']):.2f}-{max(r['repeats_us']):.2f}" if r.get("repeats_us") else ""
         print(f"{name:<26}{us(r['us_per_call']):>9}{spread:>17}{ratio(r['vs_zen']):>9}{ratio(r['vs_zen_trace']):>13}")
     if zen_notes:
-        print(f"  zen in-engine time (its own 'performance' field, median, no trace): {us(zen_notes['in_engine_us'])} µs;"
-              f" empty input->output graph via Python: {us(zen_notes['empty_graph_us'])} µs/call")
+        print(f"  zen in-engine time (its own 'performance' field, median): {us(zen_notes['in_engine_us'])} µs\n"
+              f"  zen empty input->output graph called from Python:       {us(zen_notes['empty_graph_us'])} µs")
     print("agreement: all implementations agree on every case" if not problems else "DISAGREEMENTS:")
     for p in problems:
         print(f"  {p}")
+
+
+DECISIONS = {"A": ("ldp.pay.annual_rate", hand_a, cases_a, zen_graph_a, zen_value_a),
+             "B": ("ldp.performance_pay", hand_b, cases_b, zen_graph_b, zen_value_b)}
 
 
 def main(argv=None):
@@ -281,35 +287,26 @@ def main(argv=None):
 
     print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
     print(f"machine: {' '.join(filter(None, (platform.machine(), platform.processor())))}, {os.cpu_count()} CPUs")
-    zen_version = None
-    if zen is None:
-        print("zen-engine: not installed (import zen failed) - zen skipped, ratios n/a")
-    else:
-        from importlib.metadata import version
-        zen_version = version("zen-engine")
-        print(f"policyengine {policyengine.__version__}, zen-engine {zen_version}")
-
+    zen_version = version("zen-engine") if zen else None
+    print(f"policyengine {policyengine.__version__}, " + (f"zen-engine {zen_version}" if zen else
+                                                          "zen-engine not installed (import zen failed): zen skipped"))
     policies = policyengine.load(ROOT / "policies")
     engine = zen.ZenEngine() if zen else None
-    make = (lambda g: engine.create_decision(json.dumps(g()))) if engine else (lambda g: None)
+    make = (lambda graph: engine.create_decision(json.dumps(graph))) if engine else (lambda graph: None)
     rng = random.Random(args.seed)
     report = {"python": sys.version, "platform": platform.platform(), "machine": platform.machine(),
               "zen_engine": zen_version, "cases": args.cases, "repeats": args.repeats, "seed": args.seed,
               "unit": "microseconds per call (median of repeats)", "decisions": {}}
     empty_us = None
-    if engine:  # the binding's own per-call cost: a graph that does nothing
-        empty = make(lambda: _graph(_node("in", "inputNode"), _node("out", "outputNode")))
-        empty_us = statistics.median(time_batch(lambda f, a, c: empty.evaluate(c), cases_a(random.Random(0), args.cases),
-                                                args.repeats))
-    for key, title, decision, hand, gen, graph, zval in (
-            ("A", "Decision A - ldp.pay.annual_rate", "ldp.pay.annual_rate", hand_a, cases_a, zen_graph_a,
-             zen_value_a),
-            ("B", "Decision B - ldp.performance_pay", "ldp.performance_pay", hand_b, cases_b, zen_graph_b,
-             zen_value_b)):
-        cases, zen_decision = gen(rng, args.cases), make(graph)
-        impls = implementations(policies, decision, hand, zen_decision, zval)
-        notes = None if zen_decision is None else {"in_engine_us": zen_in_engine_us(zen_decision, cases),
-                                                   "empty_graph_us": empty_us}
+    if engine:  # what the binding alone costs per call: a graph that does nothing
+        empty = make(_graph(_node("in", "inputNode"), _node("out", "outputNode")))
+        runs = time_batch(lambda f, a, c: empty.evaluate(c), cases_a(random.Random(0), args.cases), args.repeats)
+        empty_us = statistics.median(runs)
+    for key, (decision, hand, gen, graph, zen_value) in DECISIONS.items():
+        cases, zen_decision = gen(rng, args.cases), make(graph())
+        impls = implementations(policies, decision, hand, zen_decision, zen_value)
+        notes = zen_decision and {"in_engine_us": zen_in_engine_us(zen_decision, cases), "empty_graph_us": empty_us}
+        title = f"Decision {key} - {decision}"
         report["decisions"][key] = {"decision": decision,
                                     **run_decision(title, impls, hand, cases, args.repeats, notes)}
     if args.json:
