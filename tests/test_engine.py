@@ -183,3 +183,43 @@ def test_given_makes_absence_an_answer(tmp_path):
     assert p.evaluate("demo.notice", {}, as_of="2007-01-01").value is False
     assert p.evaluate("demo.notice", {"start": "2006-01-01"}, as_of="2007-01-01").value is True
     assert p.evaluate("demo.notice", {}, as_of="2007-01-01", trace="none").value is False
+
+
+VERSIONS = """\
+rules:
+  rate:
+    decision: true
+    citation: "Appendix B, 12"
+    text: original text
+    label: {en: Rate, fr: Taux}
+    versions:
+      - effective: 2007-04-02
+        value: salary * 2
+      - effective: 2009-04-02
+        approved: 2009-04-23
+        text: amended text
+        value: salary * 3
+        to: 2010-04-01
+"""
+
+
+def test_rule_versions_follow_as_of(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, VERSIONS))
+    facts = {"salary": 10}
+    with pytest.raises(policyengine.NotInForceError, match="no version in force on 2007-04-01"):
+        p.evaluate("demo.rate", facts, as_of="2007-04-01")
+    assert p.evaluate("demo.rate", facts, as_of="2007-04-02").value == 20
+    assert p.evaluate("demo.rate", facts, as_of="2009-04-01").value == 20
+    d = p.evaluate("demo.rate", facts, as_of="2009-04-02")
+    assert d.value == 30
+    assert d.trace[0]["version"] == {"effective": "2009-04-02", "approved": "2009-04-23"}
+    assert d.trace[0]["text"] == "amended text"
+    assert p.evaluate("demo.rate", facts, as_of="2010-04-01").value == 30
+    with pytest.raises(policyengine.NotInForceError, match="versions from 2007-04-02 to 2009-04-01, from 2009-04-02 to 2010-04-01"):
+        p.evaluate("demo.rate", facts, as_of="2010-04-02")
+
+
+def test_overlapping_rule_versions_are_an_error(tmp_path):
+    bad = VERSIONS.replace("        value: salary * 2\n", "        value: salary * 2\n        to: 2009-06-01\n")
+    with pytest.raises(policyengine.PolicyError, match="overlaps the next one"):
+        policyengine.load(write_policies(tmp_path, bad))
