@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__ as ENGINE_VERSION
 from .errors import InputError, NotInForceError, UnknownDecisionError, did_you_mean
 from .expr.compile import (AS_OF, TRACE, Conflict, ExprCompiler, Frame, Missing, Refused, Tracer, _UNSET,
-                           _gather, _merge)
+                           _gather, _merge, enter, evaluate_all)
 from .facts import Bad, converter
 from .model import Rule, Table
 from .decision import Decision
@@ -214,17 +214,8 @@ class RuleCompiler:
         if b.kind == "record":
             fields = [(name, self.exprs(e)) for name, e in b.fields.items()]
 
-            def record(env):
-                out, missing = {}, None
-                for name, f in fields:
-                    try:
-                        out[name] = f(env)
-                    except Missing as m:
-                        missing = m if missing is None else _merge(missing, m)
-                if missing is not None:
-                    raise missing
-                return out
-            return record
+            names, fns = [n for n, _ in fields], [f for _, f in fields]
+            return lambda env: dict(zip(names, evaluate_all(fns, env)))
         stop = b.kind == "any"
         items = []
         for c in b.items:
@@ -258,11 +249,7 @@ class RuleCompiler:
             return fn
 
         def traced(env):
-            tr = env[TRACE]
-            frame = Frame("condition", expr)
-            parent = tr.current
-            parent.children.append(frame)
-            tr.current = frame
+            tr, frame, parent = enter(env, "condition", expr)
             try:
                 v = fn(env)
             except Missing as m:
@@ -283,11 +270,7 @@ class RuleCompiler:
             for ex, when, value in excs:
                 frame = None
                 if traced:
-                    tr = env[TRACE]
-                    frame = Frame("exception", ex)
-                    parent = tr.current
-                    parent.children.append(frame)
-                    tr.current = frame
+                    tr, frame, parent = enter(env, "exception", ex)
                 try:
                     applies = when(env)
                 except Missing as m:
@@ -360,10 +343,7 @@ class RuleCompiler:
                 ref.value = v
                 tr.current.children.append(ref)
                 return v
-            frame = Frame("rule", rule, version)
-            parent = tr.current
-            parent.children.append(frame)
-            tr.current = frame
+            tr, frame, parent = enter(env, "rule", rule, version)
             try:
                 v = body(env)
             except Missing as m:

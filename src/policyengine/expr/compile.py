@@ -62,6 +62,29 @@ def _gather(exc: Missing, env, *fns) -> Missing:
     return exc
 
 
+def evaluate_all(fns, env) -> list:
+    """Every operand's value, or one Missing naming the facts all of them lack."""
+    out, missing = [], None
+    for f in fns:
+        try:
+            out.append(f(env))
+        except Missing as m:
+            missing = m if missing is None else _merge(missing, m)
+    if missing is not None:
+        raise missing
+    return out
+
+
+def enter(env, kind, obj, version=None):
+    """Open a trace frame under the current one; returns (tracer, frame, parent) to close it."""
+    tr = env[TRACE]
+    frame = Frame(kind, obj, version)
+    parent = tr.current
+    parent.children.append(frame)
+    tr.current = frame
+    return tr, frame, parent
+
+
 class Frame:
     """One step of a trace: a rule, exception, condition, table lookup or requirement."""
 
@@ -160,17 +183,7 @@ class ExprCompiler:
             const = tuple(x.value for x in n.items)
             return lambda env: const
 
-        def f(env):
-            out, missing = [], None
-            for it in items:
-                try:
-                    out.append(it(env))
-                except Missing as m:
-                    missing = m if missing is None else _merge(missing, m)
-            if missing:
-                raise missing
-            return tuple(out)
-        return f
+        return lambda env: tuple(evaluate_all(items, env))
 
     def _Name(self, n):
         kind, obj = n.ref
@@ -312,17 +325,7 @@ class ExprCompiler:
                 return fn(a, a1(env))
             return f2
 
-        def f(env):
-            vals, missing = [], None
-            for a in args:
-                try:
-                    vals.append(a(env))
-                except Missing as m:
-                    missing = m if missing is None else _merge(missing, m)
-            if missing is not None:
-                raise missing
-            return fn(*vals, **kwargs)
-        return f
+        return lambda env: fn(*evaluate_all(args, env), **kwargs)
 
     def _Lookup(self, n):
         table = n.ref
@@ -369,15 +372,7 @@ class ExprCompiler:
                 return look2
 
         def look(env):
-            vals, missing = [], None
-            for k in keys:
-                try:
-                    vals.append(k(env))
-                except Missing as m:
-                    missing = m if missing is None else _merge(missing, m)
-            if missing is not None:
-                raise missing
-            key = tuple(vals)
+            key = tuple(evaluate_all(keys, env))
             try:
                 value = cells[key]
             except KeyError:
