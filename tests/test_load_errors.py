@@ -161,3 +161,9 @@ def test_expressions_cannot_call_python(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(policyengine.PolicyError, match="no such file"):
         policyengine.load(tmp_path / "nope")
+
+
+def test_comma_in_an_unquoted_flow_label_is_reported_not_a_crash(tmp_path):
+    root = write_policies(tmp_path, "rules:\n  r:\n    citation: \"Appendix B, 1\"\n    text: t\n"
+                                    "    label: {en: Before April 1, 2006, fr: Avant}\n    value: salary\n")
+    assert any("unknown key '2006'" in l for l in problems(root))

@@ -31,7 +31,8 @@ class Problem:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean 'x'?)' suffix for a misspelled name, or ''."""
-    pool = list(candidates)
+    name = str(name)
+    pool = [str(c) for c in candidates]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if not close:
         # dotted names: compare the last segment, which is where typos usually are
