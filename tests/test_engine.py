@@ -166,6 +166,13 @@ def test_missing_fact_in_exception_condition(tmp_path):
     assert d.status == "undetermined" and d.missing == ["start"]
 
 
+def test_missing_facts_of_exception_and_base_are_both_named(tmp_path):
+    src = EXCEPTIONS.replace("value: months_between(start, as_of) >= 36", "value: salary > $0")
+    inst = __import__("helpers").INSTRUMENT + "  start:\n    type: date\n    label: {en: Start, fr: Début}\n"
+    p = policyengine.load(write_policies(tmp_path, src, inst))
+    assert p.evaluate("demo.limit", {}, as_of="2010-01-01").missing == ["salary", "start"]
+
+
 GIVEN = """\
 rules:
   notice:

@@ -167,3 +167,9 @@ def test_comma_in_an_unquoted_flow_label_is_reported_not_a_crash(tmp_path):
     root = write_policies(tmp_path, "rules:\n  r:\n    citation: \"Appendix B, 1\"\n    text: t\n"
                                     "    label: {en: Before April 1, 2006, fr: Avant}\n    value: salary\n")
     assert any("unknown key '2006'" in l for l in problems(root))
+
+
+def test_impossible_date_is_reported_not_a_crash(tmp_path):
+    inst = __import__("helpers").INSTRUMENT.replace("from: 2006-04-02", "from: 2006-13-02")
+    lines = problems(write_policies(tmp_path, "", inst))
+    assert any("'2006-13-02' is not a valid value: month must be in 1..12" in l for l in lines)

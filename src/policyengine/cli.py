@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
     i.add_argument("--format", choices=("text", "json"), default="text")
 
+    r = sub.add_parser("report", help="check an annual PL-06 performance pay report (Appendix B, s. 14)",
+                       description="Check each row of an annual PL-06 performance pay report (CSV with a header "
+                                   "row, JSON array or JSON lines) against schemas/pl06_performance_pay_report.schema.json. "
+                                   "With --as-of (the April 1 the pay was administered) each row is also re-decided "
+                                   "under ldp.performance_pay; with --submitted the July 15 due date is checked. "
+                                   "Prints each wrong row and why; exits 2 if any.")
+    r.add_argument("file", help="the report file (.csv, .json or .jsonl)")
+    r.add_argument("--as-of", metavar="DATE", help="April 1 on which the performance pay was administered")
+    r.add_argument("--submitted", metavar="DATE", help="date the report was submitted (due July 15)")
+    r.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
                        description="List every public decision with its citation and the facts it reads.")
     d.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
@@ -116,6 +127,17 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
+        if args.command == "report":
+            from . import report
+            from .engine import as_date
+            as_of = as_date(args.as_of) if args.as_of else None
+            submitted = as_date(args.submitted) if args.submitted else None
+            policies = _load(args.policies) if as_of else None
+            count, problems = report.check(Path(args.file), policies, as_of, submitted)
+            for p in problems:
+                print(p)
+            print(f"{args.file}: {count} row(s), {len(problems)} problem(s)")
+            return EXIT_INPUT if problems else EXIT_OK
         if args.command == "decisions":
             policies = _load(args.policies)
             for did in policies.decisions:

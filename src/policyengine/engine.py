@@ -286,7 +286,7 @@ class RuleCompiler:
                 if applies:
                     hits.append((ex, value, frame))
             if missing is not None:
-                raise missing
+                raise _gather(missing, env, base)
             if not hits:
                 return base(env)
             results = []

@@ -119,3 +119,6 @@ def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) ->
     except yaml.constructor.ConstructorError as exc:
         problems.append(Problem(_loc(node, smap.file), f"cannot read value: {exc.problem}"))
         return None
+    except ValueError as exc:  # e.g. 2006-13-01 looks like a date but is none
+        problems.append(Problem(_loc(node, smap.file), f"'{node.value}' is not a valid value: {exc}"))
+        return None

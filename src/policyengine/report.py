@@ -1,0 +1,128 @@
+"""Checks an annual PL-06 performance pay report (Appendix B, s. 14) row by row.
+
+Each row is checked against the report's JSON Schema (fields, rating codes 0-4, reasons
+1-4 for "unable to assess"); with the date the pay was administered, each row is also
+re-decided under the policy (ldp.performance_pay), so a wrong percentage or final
+salary is reported with the clause it breaks.  Due date: July 15 (6.2.1 and s. 14).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+
+from .errors import InputError
+from .loader import SCHEMA_DIR
+from .values import plain
+
+SCHEMA = SCHEMA_DIR / "pl06_performance_pay_report.schema.json"
+CODES_TABLE = "ldp.report_rating_codes"  # s. 14 rating codes, read from the policy
+
+
+@dataclass
+class RowProblem:
+    row: int  # 1-based data row
+    line: int  # line in the file
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row} (line {self.line}): {self.field}: {self.message}"
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line, record) pairs from a CSV (header row), JSON array, or JSON-lines file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError([f"{path}: cannot read: {exc.strerror}"]) from None
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        return [(reader.line_num, {k.strip(): v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""})
+                for row in reader]
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            data = json.loads(text, parse_float=Decimal)
+            return [(i + 1, r) for i, r in enumerate(data)]
+        return [(n, json.loads(line, parse_float=Decimal)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise InputError([f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]) from None
+
+
+def _coerce(record: dict, schema: dict) -> dict:
+    """CSV cells are text: read numbers and JSON lists as the schema's types say."""
+    props = schema.get("properties", {})
+    out = {}
+    for k, v in record.items():
+        kind = props.get(k, {}).get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if isinstance(v, str):
+            try:
+                if "integer" in kinds and v.lstrip("-").isdigit():
+                    v = int(v)
+                elif "number" in kinds:
+                    v = float(Decimal(v.replace(",", "").lstrip("$")))
+                elif "array" in kinds or "object" in kinds:
+                    v = json.loads(v)
+            except (ArithmeticError, ValueError):
+                pass
+        elif isinstance(v, Decimal):
+            v = float(v)
+        out[k] = v
+    return out
+
+
+def check(path: Path, policies=None, as_of: dt.date | None = None, submitted: dt.date | None = None) -> tuple[int, list[str]]:
+    """Return (number of rows, problems).  Policy checks run when `policies` and `as_of` are given."""
+    schema = json.loads(SCHEMA.read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    rows = read_rows(path)
+    problems: list[str] = []
+    if as_of and submitted:
+        due = dt.date(as_of.year, 7, 15)
+        if submitted > due:
+            problems.append(f"report submitted {submitted}, after the July 15 due date ({due}) "
+                            f"[6.2.1; Appendix B, 14]")
+    for n, (line, raw) in enumerate(rows, 1):
+        if not isinstance(raw, dict):
+            problems.append(str(RowProblem(n, line, "-", "a row must be a record of fields")))
+            continue
+        record = _coerce(raw, schema)
+        errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+        for e in errors:
+            field = "/".join(map(str, e.absolute_path)) or (e.message.split("'")[1] if e.validator == "required" else "-")
+            problems.append(str(RowProblem(n, line, field, e.message)))
+        if not errors and policies is not None and as_of is not None:
+            problems.extend(str(p) for p in _policy_problems(n, line, record, policies, as_of))
+    return len(rows), problems
+
+
+def _policy_problems(n, line, r, policies, as_of):
+    """Re-decide the row under ldp.performance_pay and compare with what was reported."""
+    version = policies.tables[CODES_TABLE].version_at(as_of)
+    ratings = {code: key[0] for key, code in version.cells.items()}
+    facts = {"level": "PL-06", "salary": Decimal(str(r["march31_salary"])), "rating": ratings[r["rating"]],
+             "increase_pct": Decimal(str(r.get("rating_pct", 0)))}
+    d = policies.evaluate("ldp.performance_pay", facts, as_of=as_of, trace="none")
+    if d.status == "refused":
+        for m in d.messages:
+            yield RowProblem(n, line, "rating_pct", f"{m['en']} [{m['citation']}]")
+        return
+    if d.status != "decided":
+        return
+    v = d.value
+    final = r.get("final_salary_april1")
+    if final is not None and Decimal(str(final)) != v["new_salary"]:
+        yield RowProblem(n, line, "final_salary_april1",
+                         f"reported {plain(Decimal(str(final)))}, but the policy gives {v['new_salary']} "
+                         f"(rounded to the nearest $100 up to the job rate) [Appendix B, 10.7(12)]")
+    if not v["eligible"] and Decimal(str(r.get("base_salary_increase", 0) or 0)) != 0:
+        yield RowProblem(n, line, "base_salary_increase",
+                         "an in-range increase was reported for a rating that is not entitled to performance pay "
+                         "[Appendix B, 10.7(1)]")
