@@ -230,3 +230,22 @@ def test_overlapping_rule_versions_are_an_error(tmp_path):
     bad = VERSIONS.replace("        value: salary * 2\n", "        value: salary * 2\n        to: 2009-06-01\n")
     with pytest.raises(policyengine.PolicyError, match="overlaps the next one"):
         policyengine.load(write_policies(tmp_path, bad))
+
+
+def test_facts_belong_to_their_instrument(tmp_path):
+    """Two instruments may each declare 'level' with their own values."""
+    root = write_policies(tmp_path, "rules:\n  r:\n    decision: true\n    citation: \"Appendix B, 1\"\n    text: t\n"
+                                    "    label: {en: R, fr: R}\n    value: level == \"PL-01\"\n")
+    (root / "other").mkdir()
+    (root / "other" / "i.yaml").write_text(
+        "format: policyengine/1\ninstrument:\n  id: other\n  kind: program\n  title: {en: O, fr: O}\n"
+        "  source: {seed: x.txt}\n  in_force: {from: 2000-01-01}\n"
+        "facts:\n  level: {type: enum, values: [EX-01, EX-02], label: {en: Level, fr: Niveau}}\n"
+        "rules:\n  q:\n    decision: true\n    citation: \"1\"\n    text: t\n    label: {en: Q, fr: Q}\n"
+        "    value: level == \"EX-02\"\n")
+    p = policyengine.load(root)
+    assert p.evaluate("other.q", {"level": "EX-02"}, as_of="2020-01-01").value is True
+    assert p.evaluate("demo.r", {"level": "PL-01"}, as_of="2007-01-01").value is True
+    with pytest.raises(policyengine.InputError, match="'EX-02' is not one of PL-01, PL-02"):
+        p.evaluate("demo.r", {"level": "EX-02"}, as_of="2007-01-01")
+    assert p.facts_of("other.q") == ["level"]

@@ -66,7 +66,7 @@ class Policies:
         self.graph = graph
         self.policy_hash = policy_hash
         self._plans: dict = {}
-        self._converters = {name: converter(decl) for name, decl in facts.items()}
+        self._fact_names = {decl.name for decl in facts.values()}
         bounds = set()
         for inst in instruments.values():
             bounds.update(d for d in (inst.start, inst.end) if d)
@@ -86,7 +86,15 @@ class Policies:
         return self.graph.unused_rules(set(self.decisions))
 
     def facts_of(self, decision: str) -> list[str]:
-        return sorted(self.graph.facts_of(self._rule(decision).id))
+        """Names of the facts a decision may read."""
+        return sorted(self.facts[f].name for f in self.graph.facts_of(self._rule(decision).id))
+
+    def fact_decl(self, decision: str, name: str):
+        """The declaration of the fact `name` as `decision` reads it, or None."""
+        for fid in self.graph.facts_of(self._rule(decision).id):
+            if self.facts[fid].name == name:
+                return self.facts[fid]
+        return None
 
     def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit") -> Decision:
         """Decide `decision` for `facts` as of a date.
@@ -139,13 +147,8 @@ class Policies:
             except Bad as exc:
                 problems = (problems or []) + [f"fact '{name}': {exc}"]
                 continue
-            if name not in self.facts:
-                problems = (problems or []) + [f"unknown fact '{name}'{did_you_mean(str(name), self.facts)}"]
-            elif value is not None:
-                try:  # declared, not read by this decision: checked, then left aside
-                    self._converters[name](value)
-                except Bad as exc:
-                    problems = (problems or []) + [f"fact '{name}': {exc}"]
+            if name not in self._fact_names:  # a fact of another decision is left aside
+                problems = (problems or []) + [f"unknown fact '{name}'{did_you_mean(str(name), converters)}"]
         if problems:
             raise InputError(problems)
         return env
@@ -161,7 +164,13 @@ class Policies:
             if not inst.in_force(day):
                 return _Plan(None, None, NotInForceError(
                     f"{inst.id} ({inst.title.en}) is not in force on {day}: {inst.force_text()}", inst.id))
-        converters = {name: self._converters[name] for name in self.graph.facts_of(rule.id)}
+        converters = {}
+        for fid in sorted(self.graph.facts_of(rule.id)):
+            decl = self.facts[fid]
+            if decl.name in converters:
+                raise InputError([f"decision '{decision}' reads two facts named '{decl.name}' from different "
+                                  f"instruments; evaluate a decision of one instrument"])
+            converters[decl.name] = converter(decl)
         fn = RuleCompiler(self, day, trace).rule(rule)
         return _Plan(fn, converters)
 

@@ -47,7 +47,7 @@ def explain_text(d, lang: str = "en") -> str:
     lines = [f"{w['decision']}: {rule.label.get(lang)} ({d.decision}), {w['as_of']} {d.as_of}",
              f"{w['outcome']}: {w[d.status]}" + (f" - {_fmt(d.value, w)}" if d.status == "decided" else "")]
     if d.missing:
-        labels = [f"{n} ({d._policies.facts[n].label.get(lang)})" for n in d.missing]
+        labels = [f"{n} ({d._policies.fact_decl(d.decision, n).label.get(lang)})" for n in d.missing]
         lines.append(f"{w['missing']}: " + ", ".join(labels))
     for m in d.messages:
         lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {m['citation']}: {m[lang if lang in ('en', 'fr') else 'en']}")

@@ -211,12 +211,13 @@ class _Builder:
             ftype = SCALARS[kind]
         decl = FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
                         smap.at(path, key=True), raw.get("description"))
-        prior = self.facts.get(name)
-        if prior is not None:
+        prior = self.facts.get(decl.id)
+        if prior is not None:  # the same fact may be declared in two files of an instrument, identically
             if prior.type != decl.type:
-                self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} at {prior.location}")
+                self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} "
+                                          f"at {prior.location}")
             return
-        self.facts[name] = decl
+        self.facts[decl.id] = decl
 
     # -- tables ---------------------------------------------------------------------
     def add_table(self, local: str, raw: dict, smap: SourceMap, iid: str) -> None:

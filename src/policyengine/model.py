@@ -96,6 +96,11 @@ class FactDecl:
     location: Location
     description: str | None = None
 
+    @property
+    def id(self) -> str:
+        """Facts belong to their instrument: ldp.level and etm.level are different facts."""
+        return f"{self.instrument}.{self.name}"
+
 
 @dataclass
 class Clause:

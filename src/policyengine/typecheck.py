@@ -26,8 +26,8 @@ class _Checker:
     def resolve_name(self, name: str, instrument: str):
         if name == "as_of":
             return ("as_of", None)
-        if name in self.facts and "." not in name:
-            return ("fact", self.facts[name])
+        if "." not in name and f"{instrument}.{name}" in self.facts:
+            return ("fact", self.facts[f"{instrument}.{name}"])
         for full in (f"{instrument}.{name}", name):
             if full in self.rules:
                 return ("rule", self.rules[full])
@@ -37,7 +37,8 @@ class _Checker:
 
     def candidates(self, instrument: str) -> list[str]:
         local = [r.split(".", 1)[1] for r in list(self.rules) + list(self.tables) if r.startswith(instrument + ".")]
-        return list(self.facts) + local + list(self.rules) + list(self.tables) + sorted(FUNCTIONS) + ["as_of"]
+        facts = [f.name for f in self.facts.values() if f.instrument == instrument]
+        return facts + local + list(self.rules) + list(self.tables) + sorted(FUNCTIONS) + ["as_of"]
 
     def resolve(self, expr: Expr, owner: Rule) -> None:
         me = ("rule", owner.id)
@@ -52,7 +53,7 @@ class _Checker:
                     continue
                 n.ref = ref
                 if ref[0] in ("fact", "rule"):
-                    used = ("fact", ref[1].name) if ref[0] == "fact" else ("rule", ref[1].id)
+                    used = ("fact", ref[1].id) if ref[0] == "fact" else ("rule", ref[1].id)
                     self.graph.link(used, me, expr.locate(n))
             elif isinstance(n, ast.Lookup):
                 ref = self.resolve_name(n.table, owner.instrument)
@@ -331,8 +332,8 @@ class _Checker:
 
     def run(self) -> DependencyGraph:
         g = self.graph
-        for name in self.facts:
-            g.add("fact", name)
+        for fid in self.facts:
+            g.add("fact", fid)
         for tid in self.tables:
             g.add("table", tid)
         for rid in self.rules:
