@@ -173,3 +173,9 @@ def test_impossible_date_is_reported_not_a_crash(tmp_path):
     inst = __import__("helpers").INSTRUMENT.replace("from: 2006-04-02", "from: 2006-13-02")
     lines = problems(write_policies(tmp_path, "", inst))
     assert any("'2006-13-02' is not a valid value: month must be in 1..12" in l for l in lines)
+
+
+def test_yaml_merge_keys_are_overridden_not_duplicates(tmp_path):
+    from policyengine.yamlsource import load_yaml
+    data, _, problems = load_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", "f.yaml")
+    assert problems == [] and data["c"] == {"x": 1, "y": 3}

@@ -90,8 +90,10 @@ def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) ->
         problems.append(Problem(_loc(node, smap.file), f"YAML tag '{node.tag}' is not allowed in policy files"))
         return None
     if isinstance(node, yaml.MappingNode):
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
         constructor.flatten_mapping(node)
         out: dict = {}
+        merged: set = set()  # keys that came from a `<<:` merge: the mapping's own keys override them
         for key_node, value_node in node.value:
             key = _build(key_node, path + ("<key>",), smap, problems, constructor)
             if isinstance(key, (dict, list)):
@@ -99,9 +101,13 @@ def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) ->
                 continue
             if isinstance(key, Decimal):
                 key = str(key)
-            if key in out:
+            if key in out and key not in merged:
                 problems.append(Problem(_loc(key_node, smap.file), f"duplicate key '{key}'"))
                 continue
+            if id(key_node) in own:
+                merged.discard(key)
+            else:
+                merged.add(key)
             smap.key_positions[path + (key,)] = _loc(key_node, smap.file)
             out[key] = _build(value_node, path + (key,), smap, problems, constructor)
         smap.positions.pop(path + ("<key>",), None)
