@@ -40,3 +40,11 @@ def test_ldp_inventory_is_complete(policies):
 
 def test_nothing_is_unused(policies):
     assert policies.unused_rules() == []
+
+
+def test_decision_reference_is_current(policies):
+    """docs/decisions.md is generated; regenerate it with
+    `policyengine decisions --format markdown > docs/decisions.md` after changing policies."""
+    from pathlib import Path
+    from policyengine.reference import markdown
+    assert Path("docs/decisions.md").read_text(encoding="utf-8") == markdown(policies)

@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="List every public decision with its citation and the facts it reads.")
     d.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
     d.add_argument("--lang", choices=("en", "fr"), default="en")
+    d.add_argument("--format", choices=("text", "markdown"), default="text",
+                   help="markdown: the full reference with every fact and its allowed values (docs/decisions.md)")
     return p
 
 
@@ -140,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_INPUT if problems else EXIT_OK
         if args.command == "decisions":
             policies = _load(args.policies)
+            if args.format == "markdown":
+                from .reference import markdown
+                print(markdown(policies), end="")
+                return EXIT_OK
             for did in policies.decisions:
                 r = policies.rules[did]
                 print(f"{did}  [{r.citation}]  {r.label.get(args.lang)}\n    facts: {', '.join(policies.facts_of(did))}")
