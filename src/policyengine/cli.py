@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
     i.add_argument("--format", choices=("text", "json"), default="text")
 
+    q = sub.add_parser("query", help="list the catalogue entries a query matches (e.g. a role's obligations)",
+                       description="Run a named query over a catalogue of cited entries. Each --where NAME=VALUE "
+                                   "filters on a parameter; entries that match only through a value the source "
+                                   "does not show with certainty are kept and flagged as uncertain.")
+    q.add_argument("query", help="query id, e.g. etm.obligations (see `policyengine decisions`)")
+    q.add_argument("--where", action="append", default=[], metavar="NAME=VALUE", help="a parameter (repeatable)")
+    q.add_argument("--as-of", metavar="DATE", help="check the instrument is in force on this date")
+    q.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+    q.add_argument("--format", choices=("json", "text"), default="json", help="output format (default: %(default)s)")
+    q.add_argument("--lang", choices=("en", "fr"), default="en")
+
     r = sub.add_parser("report", help="check an annual PL-06 performance pay report (Appendix B, s. 14)",
                        description="Check each row of an annual PL-06 performance pay report (CSV with a header "
                                    "row, JSON array or JSON lines) against schemas/pl06_performance_pay_report.schema.json. "
@@ -129,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
+        if args.command == "query":
+            params = {}
+            for item in args.where:
+                name, sep, value = item.partition("=")
+                if not sep:
+                    raise InputError([f"--where {item!r}: write NAME=VALUE"])
+                params[name.strip()] = value.strip()
+            result = _load(args.policies).query(args.query, as_of=args.as_of, **params)
+            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.format == "json"
+                  else result.explain(args.lang))
+            return EXIT_OK
         if args.command == "report":
             from . import report
             from .engine import as_date
@@ -149,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             for did in policies.decisions:
                 r = policies.rules[did]
                 print(f"{did}  [{r.citation}]  {r.label.get(args.lang)}\n    facts: {', '.join(policies.facts_of(did))}")
+            for qid, q in sorted(policies.queries.items()):
+                print(f"{qid}  (query)  {q.label.get(args.lang)}\n    parameters: {', '.join(q.parameters)}")
             return EXIT_OK
         facts = _read_facts(args)
         policies = _load(args.policies)

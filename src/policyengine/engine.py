@@ -66,6 +66,8 @@ class Policies:
         self.graph = graph
         self.policy_hash = policy_hash
         self._plans: dict = {}
+        self.catalogues: dict = {}
+        self.queries: dict = {}
         self._fact_names = {decl.name for decl in facts.values()}
         bounds = set()
         for inst in instruments.values():
@@ -95,6 +97,11 @@ class Policies:
             if self.facts[fid].name == name:
                 return self.facts[fid]
         return None
+
+    def query(self, query: str, as_of=None, **parameters):
+        """Entries of a catalogue matching every parameter given (see query.py)."""
+        from .query import run
+        return run(self, query, parameters, as_of)
 
     def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit") -> Decision:
         """Decide `decision` for `facts` as of a date.

@@ -18,8 +18,9 @@ import jsonschema
 from . import typecheck
 from .errors import Location, PolicyError, Problem, did_you_mean
 from .expr.parser import ExprSyntaxError, parse
-from .model import (SCALARS, Body, Condition, ExceptionClause, Expr, FactDecl, Instrument, Label, Rule,
-                    RuleVersion, Section, Table, TableKey, TableVersion, Type)
+from .facts import Bad, converter
+from .model import (SCALARS, Body, Catalogue, Condition, Entry, ExceptionClause, Expr, FactDecl, Instrument, Label,
+                    Query, Rule, RuleVersion, Section, Table, TableKey, TableVersion, Type)
 from .yamlsource import SourceMap, load_yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -132,6 +133,8 @@ class _Builder:
         self.facts: dict[str, FactDecl] = {}
         self.rules: dict[str, Rule] = {}
         self.tables: dict[str, Table] = {}
+        self.catalogues: dict[str, Catalogue] = {}
+        self.queries: dict[str, Query] = {}
         self.files: list[tuple[dict, SourceMap]] = []
 
     def error(self, loc: Location, message: str) -> None:
@@ -197,7 +200,17 @@ class _Builder:
 
     # -- facts ----------------------------------------------------------------------
     def add_fact(self, name: str, raw: dict, smap: SourceMap, iid: str) -> None:
-        path = ("facts", name)
+        decl = self.fact_decl(name, raw, smap, ("facts", name), iid)
+        prior = self.facts.get(decl.id)
+        if prior is not None:  # the same fact may be declared in two files of an instrument, identically
+            if prior.type != decl.type:
+                self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} "
+                                          f"at {prior.location}")
+            return
+        self.facts[decl.id] = decl
+
+    def fact_decl(self, name: str, raw: dict, smap: SourceMap, path: tuple, iid: str) -> FactDecl:
+        """A typed declaration (of a fact, or of a catalogue field)."""
         kind = raw["type"]
         if kind == "enum":
             if not raw.get("values"):
@@ -209,15 +222,71 @@ class _Builder:
             ftype = Type("list", of=of)
         else:
             ftype = SCALARS[kind]
-        decl = FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
+        return FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
                         smap.at(path, key=True), raw.get("description"))
-        prior = self.facts.get(decl.id)
-        if prior is not None:  # the same fact may be declared in two files of an instrument, identically
-            if prior.type != decl.type:
-                self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} "
-                                          f"at {prior.location}")
-            return
-        self.facts[decl.id] = decl
+
+    # -- catalogues and queries ------------------------------------------------------------
+    _ENTRY_META = {"id", "citation", "clause", "text", "label", "note", "uncertain"}
+
+    def add_catalogue(self, local: str, raw: dict, smap: SourceMap, iid: str) -> None:
+        path = ("catalogues", local)
+        full = f"{iid}.{local}"
+        cat = Catalogue(**self.clause_meta(raw, smap, path, iid, full))
+        cat.fields = {n: self.fact_decl(n, f, smap, path + ("fields", n), iid) for n, f in raw["fields"].items()}
+        convert = {n: converter(d) for n, d in cat.fields.items()}
+        seen = set()
+        for i, e in enumerate(raw["entries"]):
+            epath = path + ("entries", i)
+            eid = f"{full}.{e['id']}"
+            if eid in seen:
+                self.error(smap.at(epath + ("id",)), f"entry '{e['id']}' appears twice in catalogue '{full}'")
+            seen.add(eid)
+            entry = Entry(**self.clause_meta(e, smap, epath, iid, eid, inherit=cat))
+            for key, value in e.items():
+                if key in self._ENTRY_META:
+                    continue
+                if key not in cat.fields:
+                    self.error(smap.at(epath + (key,), key=True), f"'{key}' is not a field of catalogue '{full}'"
+                                                                 f"{did_you_mean(key, cat.fields)}")
+                    continue
+                try:
+                    entry.values[key] = convert[key](value)
+                except Bad as exc:
+                    self.error(smap.at(epath + (key,)), f"field '{key}': {exc}")
+            unsure = dict(e.get("uncertain") or {})
+            entry.uncertain_note = unsure.pop("note", None)
+            for key, value in unsure.items():
+                if key not in cat.fields or cat.fields[key].type.kind != "list":
+                    self.error(smap.at(epath + ("uncertain", key), key=True),
+                               f"uncertain values need a list field of catalogue '{full}', not '{key}'")
+                    continue
+                try:
+                    entry.uncertain[key] = convert[key](value)
+                except Bad as exc:
+                    self.error(smap.at(epath + ("uncertain", key)), f"uncertain '{key}': {exc}")
+            cat.entries.append(entry)
+        self.catalogues[full] = cat
+
+    def add_query(self, local: str, raw: dict, smap: SourceMap, iid: str) -> None:
+        path = ("queries", local)
+        full = f"{iid}.{local}"
+        params = {n: tuple(p["fields"]) for n, p in raw["parameters"].items()}
+        self.queries[full] = Query(full, iid, _label(raw["label"]), raw["catalogue"], params, raw.get("note"),
+                                   smap.at(path, key=True))
+
+    def check_queries(self) -> None:
+        for q in self.queries.values():
+            cat = self.catalogues.get(f"{q.instrument}.{q.catalogue}") or self.catalogues.get(q.catalogue)
+            if cat is None:
+                self.error(q.location, f"query '{q.id}': unknown catalogue '{q.catalogue}'"
+                                       f"{did_you_mean(q.catalogue, self.catalogues)}")
+                continue
+            q.catalogue = cat.id
+            for name, fields in q.parameters.items():
+                for f in fields:
+                    if f not in cat.fields:
+                        self.error(q.location, f"query '{q.id}', parameter '{name}': '{f}' is not a field of "
+                                               f"'{cat.id}'{did_you_mean(f, cat.fields)}")
 
     # -- tables ---------------------------------------------------------------------
     def add_table(self, local: str, raw: dict, smap: SourceMap, iid: str) -> None:
@@ -404,13 +473,20 @@ def load(root: str | Path = "policies"):
             b.add_table(name, raw, smap, iid)
         for name, raw in (data.get("rules") or {}).items():
             b.add_rule(name, raw, smap, iid, ("rules", name))
+        for name, raw in (data.get("catalogues") or {}).items():
+            b.add_catalogue(name, raw, smap, iid)
+        for name, raw in (data.get("queries") or {}).items():
+            b.add_query(name, raw, smap, iid)
+    b.check_queries()
     graph = None
     if not shapeless:
         graph, problems = typecheck.check(b.instruments, b.facts, b.rules, b.tables)
         b.problems.extend(problems)
     if b.problems:
         raise PolicyError(_sorted(b.problems))
-    return Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(root, files))
+    policies = Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(root, files))
+    policies.catalogues, policies.queries = b.catalogues, b.queries
+    return policies
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

@@ -212,3 +212,31 @@ class Table(Clause):
             if v.effective <= day and (v.end is None or day < v.end):
                 return v
         return None
+
+
+@dataclass
+class Entry(Clause):
+    """One cited item of a catalogue (an obligation, a plan activity)."""
+
+    values: dict = field(default_factory=dict)
+    uncertain: dict = field(default_factory=dict)  # field -> values the source does not show with certainty
+    uncertain_note: str | None = None
+
+
+@dataclass
+class Catalogue(Clause):
+    fields: dict = field(default_factory=dict)  # name -> FactDecl
+    entries: list = field(default_factory=list)
+
+
+@dataclass
+class Query:
+    """A named filter over a catalogue: each parameter matches any of its fields."""
+
+    id: str
+    instrument: str
+    label: Label
+    catalogue: str
+    parameters: dict  # name -> tuple of field names
+    note: str | None
+    location: Location

@@ -45,4 +45,16 @@ def markdown(policies) -> str:
             out.append("Facts:" if facts else "Facts: none")
             out += [_fact_line(f) for f in facts]
             out.append("")
+        for qid, q in sorted(policies.queries.items()):
+            if q.instrument != iid:
+                continue
+            cat = policies.catalogues[q.catalogue]
+            out += [f"### `{qid}` (query)", "", f"{q.label.en} / {q.label.fr} — over `{cat.id}` [{cat.citation}], "
+                    f"{len(cat.entries)} entries" + (f"; {q.note}" if q.note else ""), "", "Parameters (all optional):"]
+            for name, fields in q.parameters.items():
+                decl = cat.fields[fields[0]]
+                t = decl.type.of if decl.type.kind == "list" else decl.type
+                allowed = (": " + ", ".join(f"`{v}`" for v in t.values)) if t is not None and t.kind == "enum" else ""
+                out.append(f"  - `{name}` — matches {', '.join(f'`{f}`' for f in fields)}{allowed}")
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
