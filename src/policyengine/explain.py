@@ -17,7 +17,7 @@ WORDS = {
         "version": "version in force from", "approved": "approved", "value": "value",
         "alternative": "satisfied by", "none_satisfied": "no alternative satisfied",
         "policy": "Policy version", "source_lang": "", "exception_applied": "exception applied",
-        "not_recorded": "Trace level 'none': no clauses were recorded.",
+        "not_recorded": "Trace level 'none': no clauses were recorded.", "not_given": "not given",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -29,11 +29,14 @@ WORDS = {
         "policy": "Version de la politique", "source_lang": " (texte source en anglais seulement)",
         "exception_applied": "exception appliquée",
         "not_recorded": "Niveau de trace « none » : aucune disposition n'a été enregistrée.",
+        "not_given": "non fourni",
     },
 }
 
 
 def _fmt(value, w) -> str:
+    if value is None:
+        return w["not_given"]
     if value is True or value is False:
         return w[str(value).lower()]
     if isinstance(value, dict):
