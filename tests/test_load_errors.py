@@ -179,3 +179,8 @@ def test_yaml_merge_keys_are_overridden_not_duplicates(tmp_path):
     from policyengine.yamlsource import load_yaml
     data, _, problems = load_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", "f.yaml")
     assert problems == [] and data["c"] == {"x": 1, "y": 3}
+
+
+def test_declared_list_type_is_checked(tmp_path):
+    root = write_policies(tmp_path, one_rule("    type: list\n    value: salary\n"))
+    assert any("is declared list but computes money" in l for l in problems(root))

@@ -76,7 +76,7 @@ class Policies:
             for v in rule.versions:
                 bounds.update(d for d in (v.effective, v.end) if d)
         for table in tables.values():
-            bounds.update(v.effective for v in table.versions)
+            bounds.update(v.effective for v in table.versions if v.effective)
         self._bounds = sorted(bounds)
 
     # -- public API -----------------------------------------------------------------------

@@ -147,14 +147,14 @@ class _Builder:
         if iid in self.instruments:
             self.error(loc, f"instrument '{iid}' is already defined at {self.instruments[iid].location}")
             return
-        force = raw["in_force"]
-        start = _date(force["from"])
+        force = raw.get("in_force") or {}
+        start = _date(force.get("from"))  # None: the source gives no date, so the instrument is open-ended
         rescinded = _date(force.get("rescinded"))
         to = _date(force.get("to"))
         if to and rescinded:
             self.error(smap.at(("instrument", "in_force")), "give either 'to' (last day) or 'rescinded', not both")
         end = rescinded or (to + dt.timedelta(days=1) if to else None)
-        if end and end <= start:
+        if end and start and end <= start:
             self.error(smap.at(("instrument", "in_force")), f"instrument '{iid}' ends ({end}) before it starts ({start})")
         self.instruments[iid] = Instrument(
             id=iid, kind=raw["kind"], title=_label(raw["title"]), source=dict(raw["source"]), start=start,
@@ -298,14 +298,19 @@ class _Builder:
         keys = [TableKey(k["name"], tuple(k["values"])) for k in raw["keys"]]
         table = Table(**self.clause_meta(raw, smap, path, iid, full), keys=keys, value_type=SCALARS[raw["value"]],
                       approved=_date(raw.get("approved")))
-        versions = sorted(enumerate(raw["versions"]), key=lambda iv: _date(iv[1]["effective"]))
+        def effective(v):
+            return _date(v.get("effective"))
+
+        versions = sorted(enumerate(raw["versions"]), key=lambda iv: effective(iv[1]) or dt.date.min)
+        if len(versions) > 1 and any(effective(v) is None for _, v in versions):
+            self.error(smap.at(path + ("versions",)), f"table '{full}' has several versions: each needs 'effective'")
         for n, (i, v) in enumerate(versions):
             vpath = path + ("versions", i)
             cells: dict = {}
             self._cells(v["rows"], keys, (), cells, smap, vpath + ("rows",), table.value_type)
-            nxt = _date(versions[n + 1][1]["effective"]) if n + 1 < len(versions) else None
-            eff = _date(v["effective"])
-            if nxt == eff:
+            nxt = effective(versions[n + 1][1]) if n + 1 < len(versions) else None
+            eff = effective(v)
+            if nxt is not None and nxt == eff:
                 self.error(smap.at(vpath), f"table '{full}' has two versions effective {eff}")
             table.versions.append(TableVersion(eff, nxt, _date(v.get("approved")) or table.approved, cells,
                                                v.get("label"), smap.at(vpath)))
@@ -358,7 +363,7 @@ class _Builder:
             self.error(smap.at(path, key=True), f"rule '{full}' has no 'text': quote the source clause it encodes")
         declared = raw.get("type")
         rule = Rule(**meta, decision=bool(raw.get("decision")),
-                    declared_type=SCALARS.get(declared) if declared else None,
+                    declared_type=(SCALARS.get(declared) or Type(declared)) if declared else None,
                     message=_label(raw["message"]) if raw.get("message") else None,
                     parent=parent.id if parent else None)
         self.rules[full] = rule

@@ -53,7 +53,7 @@ class Instrument:
     kind: str
     title: Label
     source: dict
-    start: dt.date
+    start: dt.date | None  # None: the source gives no in-force date (open-ended)
     end: dt.date | None  # first day no longer in force (exclusive)
     rescinded: dt.date | None
     replaces: list[str]
@@ -63,9 +63,12 @@ class Instrument:
     sections: dict[str, "Section"] = field(default_factory=dict)
 
     def in_force(self, day: dt.date) -> bool:
-        return self.start <= day and (self.end is None or day < self.end)
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
 
     def force_text(self) -> str:
+        if self.start is None:
+            return "open-ended: the source gives no in-force date" + (
+                f"; rescinded {self.rescinded}" if self.rescinded else "")
         if self.rescinded:
             return f"in force from {self.start} and rescinded {self.rescinded}"
         if self.end:
@@ -192,7 +195,7 @@ class TableKey:
 
 @dataclass
 class TableVersion:
-    effective: dt.date
+    effective: dt.date | None  # None: an undated table, in force with its instrument
     end: dt.date | None
     approved: dt.date | None
     cells: dict[tuple, Any]
@@ -209,7 +212,7 @@ class Table(Clause):
 
     def version_at(self, day: dt.date) -> TableVersion | None:
         for v in self.versions:
-            if v.effective <= day and (v.end is None or day < v.end):
+            if (v.effective is None or v.effective <= day) and (v.end is None or day < v.end):
                 return v
         return None
 

@@ -318,9 +318,12 @@ class _Checker:
                     self.problems.append(Problem(loc, f"required rule '{name}' must be true/false, found {req.type}"))
             result = t if result is None else self._unify_versions(rule, result, t)
         rule.type = result or ANY
-        if rule.declared_type and rule.type != ANY and rule.declared_type != rule.type \
-                and not (rule.declared_type.kind == "text" and rule.type.kind == "enum"):
-            self.problems.append(Problem(rule.location, f"rule '{rule.id}' is declared {rule.declared_type} but computes {rule.type}"))
+        declared = rule.declared_type
+        loose = declared is not None and declared.kind in ("list", "enum")  # declared by kind only
+        if declared and rule.type != ANY and (declared.kind != rule.type.kind if loose else declared != rule.type) \
+                and not (declared.kind == "text" and rule.type.kind == "enum"):
+            shown = declared.kind if loose else declared
+            self.problems.append(Problem(rule.location, f"rule '{rule.id}' is declared {shown} but computes {rule.type}"))
 
     def _unify_versions(self, rule, a, b):
         if a == b or b == ANY:
