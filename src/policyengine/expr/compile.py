@@ -243,13 +243,7 @@ class ExprCompiler:
                 return op(l(env), c)
             return f
 
-        def g(env):
-            try:
-                a = l(env)
-            except Missing as m:
-                raise _gather(m, env, r)
-            return op(a, r(env))
-        return g
+        return _pair(op, l, r)
 
     def _Logic(self, n):
         items = [self.compile(x) for x in n.items]
@@ -315,15 +309,7 @@ class ExprCompiler:
             x, to = args[0], kwargs.get("to", 1)
             return lambda env: V.round_half_up(x(env), to)
         if len(args) == 2 and not kwargs:
-            a0, a1 = args
-
-            def f2(env):
-                try:
-                    a = a0(env)
-                except Missing as m:
-                    raise _gather(m, env, a1)
-                return fn(a, a1(env))
-            return f2
+            return _pair(fn, args[0], args[1])
 
         return lambda env: fn(*evaluate_all(args, env), **kwargs)
 
@@ -385,6 +371,17 @@ class ExprCompiler:
                 tr.current.children.append(frame)
             return value
         return look
+
+
+def _pair(op, left, right):
+    """op(left, right), naming the missing facts of both sides when the left one lacks some."""
+    def f(env):
+        try:
+            a = left(env)
+        except Missing as m:
+            raise _gather(m, env, right)
+        return op(a, right(env))
+    return f
 
 
 def _merge(a: Missing, b: Missing) -> Missing:
