@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=("en", "fr"), default="en", help="language of text output (default: %(default)s)")
     e.add_argument("--trace", choices=("none", "audit", "full"), default="audit",
                    help="trace level (default: %(default)s)")
+    e.add_argument("--view", choices=("full", "public"), default="full",
+                   help="public: redact personal information under the instrument's confidentiality clause "
+                        "(LDP 6.3.1: only the salary range); full: for authorized readers (default: %(default)s)")
 
     i = sub.add_parser("inventory", help="list every section of an instrument and the rules that encode it",
                        description="The clause inventory: each numbered section and paragraph of the instrument, "
@@ -177,10 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         facts = _read_facts(args)
         policies = _load(args.policies)
         d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace)
+        from .explain import explain_record
+        from .redact import view
+        record = view(d.to_dict(), policies, args.view)
         if args.format == "json":
-            print(json.dumps(d.to_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps(record, ensure_ascii=False, indent=2))
         else:
-            print(d.explain(args.lang))
+            print(explain_record(record, policies, args.lang))
         return EXIT_INPUT if d.status == "refused" else EXIT_OK
     except PolicyError as exc:
         for p in exc.problems:

@@ -18,6 +18,7 @@ WORDS = {
         "alternative": "satisfied by", "none_satisfied": "no alternative satisfied",
         "policy": "Policy version", "source_lang": "", "exception_applied": "exception applied",
         "not_recorded": "Trace level 'none': no clauses were recorded.", "not_given": "not given",
+        "range": "salary range", "withheld": "[withheld]", "view_public": "Public view: personal information withheld under",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -29,7 +30,8 @@ WORDS = {
         "policy": "Version de la politique", "source_lang": " (texte source en anglais seulement)",
         "exception_applied": "exception appliquée",
         "not_recorded": "Niveau de trace « none » : aucune disposition n'a été enregistrée.",
-        "not_given": "non fourni",
+        "not_given": "non fourni", "range": "échelle de traitement", "withheld": "[retenu]",
+        "view_public": "Vue publique : renseignements personnels retenus en vertu de",
     },
 }
 
@@ -37,6 +39,11 @@ WORDS = {
 def _fmt(value, w) -> str:
     if value is None:
         return w["not_given"]
+    if value == "[withheld]":
+        return w["withheld"]
+    if isinstance(value, dict) and set(value) == {"salary_range"}:
+        r = value["salary_range"]
+        return f"{w['range']} {r['minimum']}–{r['maximum']}"
     if value is True or value is False:
         return w[str(value).lower()]
     if isinstance(value, dict):
@@ -45,24 +52,33 @@ def _fmt(value, w) -> str:
 
 
 def explain_text(d, lang: str = "en") -> str:
+    return explain_record(d.to_dict(), d._policies, lang)
+
+
+def explain_record(r: dict, policies, lang: str = "en") -> str:
+    """A readable account of a decision record (live, logged or redacted)."""
     w = WORDS.get(lang, WORDS["en"])
-    rule = d._policies.rules[d.decision]
-    lines = [f"{w['decision']}: {rule.label.get(lang)} ({d.decision}), {w['as_of']} {d.as_of}",
-             f"{w['outcome']}: {w[d.status]}" + (f" - {_fmt(d.value, w)}" if d.status == "decided" else "")]
-    if d.missing:
-        labels = [f"{n} ({d._policies.fact_decl(d.decision, n).label.get(lang)})" for n in d.missing]
+    rule = policies.rules.get(r["decision"]) if policies is not None else None
+    title = rule.label.get(lang) if rule else (r.get("trace") or [{}])[0].get("label", {}).get(lang, r["decision"])
+    lines = [f"{w['decision']}: {title} ({r['decision']}), {w['as_of']} {r['as_of']}",
+             f"{w['outcome']}: {w[r['status']]}" + (f" - {_fmt(r['value'], w)}" if r["status"] == "decided" else "")]
+    if r.get("view") == "public" and r.get("redaction", {}).get("basis"):
+        lines.append(f"{w['view_public']} {r['redaction']['basis']['citation']}")
+    if r.get("missing"):
+        decl = (lambda n: policies.fact_decl(r["decision"], n)) if rule else (lambda n: None)
+        labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]
         lines.append(f"{w['missing']}: " + ", ".join(labels))
-    for m in d.messages:
+    for m in r.get("messages") or []:
         lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {m['citation']}: {m[lang if lang in ('en', 'fr') else 'en']}")
-    if d.trace is None:
+    if r.get("trace") is None:
         lines.append(w["not_recorded"])
         return "\n".join(lines)
     lines.append("")
     lines.append(f"{w['clauses']}{w['source_lang']}:")
     quoted: set = set()
-    for node in d.trace:
+    for node in r["trace"]:
         _node(node, lines, w, lang, 1, quoted)
-    failed = list(_failed(d.trace)) if d.value is False else []
+    failed = list(_failed(r["trace"])) if r["value"] is False else []
     if failed:
         lines.append("")
         lines.append(f"{w['why_not']}:")
@@ -72,7 +88,7 @@ def explain_text(d, lang: str = "en") -> str:
             read = f" ({w['facts_read']}: {_fmt(facts, w)})" if facts else ""
             lines.append(f"  - {what}{read}")
     lines.append("")
-    lines.append(f"{w['policy']}: {d.policy_hash}")
+    lines.append(f"{w['policy']}: {r['policy_hash']}")
     return "\n".join(lines)
 
 

@@ -159,7 +159,7 @@ class _Builder:
         self.instruments[iid] = Instrument(
             id=iid, kind=raw["kind"], title=_label(raw["title"]), source=dict(raw["source"]), start=start,
             end=end, rescinded=rescinded, replaces=list(raw.get("replaces", [])), status=raw.get("status"),
-            location=loc)
+            location=loc, disclosure=dict(raw.get("disclosure") or {}))
 
     # -- common pieces -------------------------------------------------------------
     def expr(self, raw, smap: SourceMap, path: tuple) -> Expr | None:
@@ -223,7 +223,7 @@ class _Builder:
         else:
             ftype = SCALARS[kind]
         return FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
-                        smap.at(path, key=True), raw.get("description"))
+                        smap.at(path, key=True), raw.get("description"), raw.get("disclosure"))
 
     # -- catalogues and queries ------------------------------------------------------------
     _ENTRY_META = {"id", "citation", "clause", "text", "label", "note", "uncertain"}
@@ -365,7 +365,7 @@ class _Builder:
         rule = Rule(**meta, decision=bool(raw.get("decision")),
                     declared_type=(SCALARS.get(declared) or Type(declared)) if declared else None,
                     message=_label(raw["message"]) if raw.get("message") else None,
-                    parent=parent.id if parent else None)
+                    parent=parent.id if parent else None, disclosure=raw.get("disclosure"))
         self.rules[full] = rule
         if "versions" in raw:
             if any(k in raw for k in ("value", "all", "any", "record", "exceptions", "requires")):

@@ -60,6 +60,7 @@ class Instrument:
     status: str | None
     location: Location
     files: list[str] = field(default_factory=list)
+    disclosure: dict = field(default_factory=dict)  # {"rule": ..., "salary_range": ...}
     sections: dict[str, "Section"] = field(default_factory=dict)
 
     def in_force(self, day: dt.date) -> bool:
@@ -98,6 +99,7 @@ class FactDecl:
     maximum: Any
     location: Location
     description: str | None = None
+    disclosure: str | None = None  # kind of personal information, for redacted views
 
     @property
     def id(self) -> str:
@@ -179,6 +181,7 @@ class Rule(Clause):
     versions: list[RuleVersion] = field(default_factory=list)
     type: Type | None = None  # inferred result type
     parent: str | None = None  # for condition sub-rules
+    disclosure: Any = None  # kind of personal information of the value (or {field: kind})
 
     def version_at(self, day: dt.date) -> RuleVersion | None:
         for v in self.versions:
