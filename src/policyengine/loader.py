@@ -36,11 +36,11 @@ def policy_files(root: Path) -> list[Path]:
                   if p.suffix in (".yaml", ".yml") and "tests" not in p.relative_to(root).parts[:-1])
 
 
-def policy_hash(root: Path, files: list[Path]) -> str:
+def policy_hash(sources: dict[str, bytes]) -> str:
+    """SHA-256 over the files' relative paths and contents, in path order."""
     digest = hashlib.sha256()
-    for f in files:
-        rel = f.relative_to(root).as_posix() if root.is_dir() else f.name
-        digest.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+    for rel in sorted(sources):
+        digest.update(rel.encode() + b"\0" + sources[rel] + b"\0")
     return "sha256:" + digest.hexdigest()
 
 
@@ -437,11 +437,14 @@ def load(root: str | Path = "policies"):
     if not files:
         raise PolicyError([Problem(None, f"{root}: no policy files (*.yaml) found")])
     b = _Builder()
+    sources: dict[str, bytes] = {}  # relative path -> bytes: hashed, and kept for the decision log
     parsed = []
     shapeless = False  # a file failed its schema: names it defines are unknown, so skip name checks
     for f in files:
         try:
-            text = f.read_text(encoding="utf-8")
+            raw = f.read_bytes()
+            sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             b.error(Location(str(f), 1, 1), f"cannot read file: {exc}")
             continue
@@ -489,8 +492,8 @@ def load(root: str | Path = "policies"):
         b.problems.extend(problems)
     if b.problems:
         raise PolicyError(_sorted(b.problems))
-    policies = Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(root, files))
-    policies.catalogues, policies.queries = b.catalogues, b.queries
+    policies = Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources))
+    policies.catalogues, policies.queries, policies.sources = b.catalogues, b.queries, sources
     return policies
 
 
