@@ -1,12 +1,14 @@
 """The `policyengine` command: validate policies, evaluate decisions.
 
-Exit codes: 0 decided or undetermined; 1 policy files invalid; 2 bad input (facts,
-dates, unknown decision) or a case refused by a cited clause; 3 not in force.
+Exit codes: 0 decided or undetermined; 1 policy files invalid (or, for `log verify` and
+`log replay`, a broken chain or a different decision); 2 bad input (facts, dates, unknown
+decision, unreadable log) or a case refused by a cited clause; 3 not in force.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -42,7 +44,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="one fact (repeatable); VALUE is read as JSON when it can be, else as text")
     e.add_argument("--as-of", required=True, metavar="DATE", help="evaluation date, YYYY-MM-DD")
     e.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
-    e.add_argument("--format", choices=("json", "text"), default="json", help="output format (default: %(default)s)")
+    e.add_argument("--format", choices=("json", "text", "html"), default="json",
+                   help="json (Decision.to_dict()), text, or html (a self-contained page to save; default: %(default)s)")
+    e.add_argument("--log", nargs="?", const="", metavar="PATH",
+                   help="append the decision to a decision log (default file: $POLICYENGINE_LOG, else "
+                        "$XDG_DATA_HOME/policyengine/decisions.sqlite, else ~/.local/share/policyengine/decisions.sqlite); "
+                        "a subject_id fact names whom it is about")
     e.add_argument("--lang", choices=("en", "fr"), default="en", help="language of text output (default: %(default)s)")
     e.add_argument("--trace", choices=("none", "audit", "full"), default="audit",
                    help="trace level (default: %(default)s)")
@@ -80,6 +87,41 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", metavar="DATE", help="April 1 on which the performance pay was administered")
     r.add_argument("--submitted", metavar="DATE", help="date the report was submitted (due July 15)")
     r.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
+
+    lg = sub.add_parser("log", help="the decision log: list, show, verify, replay",
+                        description="Read the tamper-evident decision log. The log file is --log PATH, else "
+                                    "$POLICYENGINE_LOG, else $XDG_DATA_HOME/policyengine/decisions.sqlite, else "
+                                    "~/.local/share/policyengine/decisions.sqlite.")
+    lsub = lg.add_subparsers(dest="log_command", metavar="LOG_COMMAND")
+    ll = lsub.add_parser("list", help="list records (filter by decision, clause, dates, subject)",
+                         description="List logged decisions in the order they were made.")
+    ll.add_argument("--decision")
+    ll.add_argument("--clause", help="clause id, e.g. ldp.B.10.7.12")
+    ll.add_argument("--since", metavar="DATE", help="made on or after this date")
+    ll.add_argument("--until", metavar="DATE", help="made on or before this date")
+    ll.add_argument("--subject", help="subject id the facts carried")
+    ll.add_argument("--format", choices=("text", "json"), default="text")
+    ls = lsub.add_parser("show", help="show one record (text, JSON or HTML; full or public view)",
+                         description="Show a logged decision: the outcome, the clauses with their citations and "
+                                     "text, the facts, and its place in the chain.")
+    ls.add_argument("id", help="record id (or a unique prefix of at least 6 characters)")
+    ls.add_argument("--format", choices=("text", "json", "html"), default="text")
+    ls.add_argument("--lang", choices=("en", "fr"), default="en")
+    ls.add_argument("--view", choices=("full", "public"), default="full",
+                    help="public: personal information redacted under the instrument's confidentiality clause")
+    lv = lsub.add_parser("verify", help="walk the hash chain; exit 1 at the first altered, removed or reordered record",
+                         description="Check every record's hash, the chain between records, the log's head and "
+                                     "the stored policy files. Exits 1 and names the first bad record.")
+    lr = lsub.add_parser("replay", help="re-decide a record under its logged policies (or --current ones)",
+                         description="Re-evaluate the logged facts as of the logged date under the exact policy "
+                                     "files stored in the log, and report any difference; with --current, under "
+                                     "today's policies (--policies), to show what a policy change would have changed.")
+    lr.add_argument("id")
+    lr.add_argument("--current", action="store_true", help="replay under the current policies instead")
+    lr.add_argument("--format", choices=("text", "json"), default="text")
+    for p_ in (ll, ls, lv, lr):
+        p_.add_argument("--log", metavar="PATH", default="", help="decision log file (default: see `log --help`)")
+        p_.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
 
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
                        description="List every public decision with its citation and the facts it reads.")
@@ -122,6 +164,73 @@ def _load(path: str):
     return load(path)
 
 
+def _default_log() -> str:
+    from .decision_log import default_path
+    return str(default_path())
+
+
+def _print_record(record: dict, policies, fmt: str, lang: str, view_name: str) -> None:
+    from .explain import explain_record
+    from .redact import view
+    shown = view(record, policies, view_name)
+    if fmt == "json":
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+    elif fmt == "html":
+        from .explain_html import render
+        print(render(shown, lang, policies))
+    else:
+        print(explain_record(shown, policies, lang))
+
+
+def _log_command(args) -> int:
+    from . import audit
+    from .decision_log import DecisionLog
+    if args.log_command is None:
+        _parser().parse_args(["log", "--help"])
+    path = args.log or _default_log()
+    if not Path(path).exists():
+        raise InputError([f"{path}: no decision log here (log decisions with `policyengine eval ... --log`)"])
+    with DecisionLog(path) as dl:
+        if args.log_command == "list":
+            rows = dl.list(decision=args.decision, clause=args.clause, since=args.since, until=args.until,
+                           subject=args.subject)
+            if args.format == "json":
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for r in rows:
+                    print(f"{r['id'][:12]}  {r['made_at'][:19]}  {r['decision']}  as of {r['as_of']}  "
+                          f"{r['status']}  {json.dumps(r['value'], ensure_ascii=False)}"
+                          + (f"  subject {r['subject']}" if r.get("subject") else ""))
+                print(f"{len(rows)} record(s) in {path}")
+            return EXIT_OK
+        if args.log_command == "show":
+            record = dl.get(args.id)
+            policies = audit._policies_from_log(dl, record["policy_hash"])
+            _print_record(record, policies, args.format, args.lang, args.view)
+            return EXIT_OK
+        if args.log_command == "verify":
+            result = dl.verify()
+            print(f"{path}: {result}")
+            return EXIT_OK if result.ok else EXIT_POLICY
+        if args.log_command == "replay":
+            current = _load(args.policies) if args.current else None
+            r = audit.replay(dl, args.id, current)
+            if args.format == "json":
+                print(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+            else:
+                head = f"record {r.record['id']} ({r.record['decision']} as of {r.record['as_of']}) under the {r.under} policies"
+                if r.error:
+                    print(f"{head}: could not be re-decided: {r.error}")
+                elif r.same:
+                    print(f"{head}: same decision")
+                else:
+                    print(f"{head}: differs")
+                    for line in r.differences:
+                        print(f"  {line}")
+            return EXIT_OK if r.same else EXIT_POLICY
+    return EXIT_INPUT
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -143,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
+        if args.command == "log":
+            return _log_command(args)
         if args.command == "query":
             params = {}
             for item in args.where:
@@ -179,14 +290,13 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         facts = _read_facts(args)
         policies = _load(args.policies)
-        d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace)
-        from .explain import explain_record
-        from .redact import view
-        record = view(d.to_dict(), policies, args.view)
-        if args.format == "json":
-            print(json.dumps(record, ensure_ascii=False, indent=2))
-        else:
-            print(explain_record(record, policies, args.lang))
+        log = None if args.log is None else (args.log or _default_log())
+        d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace, log=log)
+        record = d.to_dict()
+        if d.log_id:
+            record["id"] = d.log_id
+            print(f"logged as {d.log_id} in {log}", file=sys.stderr)
+        _print_record(record, policies, args.format, args.lang, args.view)
         return EXIT_INPUT if d.status == "refused" else EXIT_OK
     except PolicyError as exc:
         for p in exc.problems:
@@ -200,10 +310,21 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             print(f"error: {p}", file=sys.stderr)
         return EXIT_INPUT
-    except PolicyEngineError as exc:
+    except PolicyEngineError as exc:  # e.g. a decision log that is not one, or an evaluation error
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
 
 
+def run() -> None:
+    """Console entry point: `policyengine ... | head` ends quietly instead of with a traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

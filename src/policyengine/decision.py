@@ -12,7 +12,7 @@ from .values import plain
 
 class Decision:
     __slots__ = ("_policies", "decision", "as_of", "status", "value", "missing", "_refusals", "_conflict",
-                 "facts", "_root", "trace_level", "_trace")
+                 "facts", "_root", "trace_level", "_trace", "log_id")
 
     def __init__(self, policies, decision, as_of, status, value, missing, refusals, conflict, facts, root, trace_level):
         self._policies = policies
@@ -23,6 +23,7 @@ class Decision:
         self._root = root
         self.trace_level = trace_level
         self._trace = None
+        self.log_id = None  # the decision log record id, when the decision was logged
 
     @property
     def policy_hash(self) -> str:
@@ -66,7 +67,8 @@ class Decision:
         if self._root is None:
             return None
         if self._trace is None:
-            self._trace = [_frame_dict(f) for f in self._root.children]
+            root = self._policies.root
+            self._trace = [_frame_dict(f, root) for f in self._root.children]
         return self._trace
 
     def to_dict(self) -> dict:
@@ -104,12 +106,12 @@ def _frames(frame: Frame):
         yield from _frames(child)
 
 
-def _frame_dict(f: Frame) -> dict:
+def _frame_dict(f: Frame, root) -> dict:
     d: dict = {"kind": f.kind}
     obj = f.obj
     if f.kind == "condition":
         d["expression"] = obj.source
-        d["location"] = str(obj.locate())
+        d["location"] = _relative(obj.locate(), root)
     else:
         d.update(id=obj.id, clause=obj.clause, citation=obj.citation, label={"en": obj.label.en, "fr": obj.label.fr})
         if f.kind in ("rule", "exception"):
@@ -135,5 +137,16 @@ def _frame_dict(f: Frame) -> dict:
         d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": plain(v)}
                       for n, v in f.values if not isinstance(n, ast.Literal)]
     if f.children:
-        d["children"] = [_frame_dict(c) for c in f.children]
+        d["children"] = [_frame_dict(c, root) for c in f.children]
     return d
+
+
+def _relative(loc, root) -> str:
+    """file:line:col with the file relative to the policy folder, so a record replays identically
+    wherever the policies are loaded from."""
+    from pathlib import Path
+    try:
+        rel = Path(loc.path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        rel = loc.path
+    return f"{rel}:{loc.line}:{loc.col}"

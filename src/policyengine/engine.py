@@ -103,12 +103,22 @@ class Policies:
         from .query import run
         return run(self, query, parameters, as_of)
 
-    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit") -> Decision:
+    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", log=None) -> Decision:
         """Decide `decision` for `facts` as of a date.
 
         Raises InputError for unknown or ill-typed facts, NotInForceError outside the
-        instruments' force; missing facts give an undetermined decision instead.
+        instruments' force; missing facts give an undetermined decision instead.  With
+        `log` (a path or DecisionLog) the decision is appended to that decision log;
+        a `subject_id` fact names whom the decision is about (kept in the log, not read
+        by any rule).
         """
+        if log is not None:
+            from . import audit
+            subject = facts.get(audit.SUBJECT) if isinstance(facts, dict) else None
+            rest = {k: v for k, v in facts.items() if k != audit.SUBJECT} if subject is not None else facts
+            d = self.evaluate(decision, rest, as_of, trace)
+            d.log_id = audit.record(self, d, log, subject)
+            return d
         day = as_date(as_of)
         key = (decision, bisect.bisect_right(self._bounds, day), trace)
         plan = self._plans.get(key)

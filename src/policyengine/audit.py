@@ -1,0 +1,96 @@
+"""Decisions into the log, and logged decisions back out: record, replay, compare.
+
+Replaying loads the exact policy files stored with the record (content-addressed in the
+log), re-evaluates the logged facts as of the logged date, and says what differs; with
+the current policies instead, it shows what a policy change would have changed.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .decision_log import DecisionLog, LogError
+from .errors import InputError, PolicyEngineError
+
+SUBJECT = "subject_id"  # reserved fact name: who a decision is about, kept in the log, not read by rules
+
+
+def open_log(log) -> DecisionLog:
+    return log if isinstance(log, DecisionLog) else DecisionLog(log)
+
+
+def record(policies, decision, log, subject=None) -> str:
+    """Append a decision to the log (storing its policy files once); return the record id."""
+    dl = open_log(log)
+    try:
+        dl.store_policies(policies.policy_hash, policies.sources)
+        rec = decision.to_dict()
+        if subject is not None:
+            rec["subject"] = str(subject)
+        return dl.append(rec)
+    finally:
+        if dl is not log:
+            dl.close()
+
+
+@dataclass
+class Replay:
+    record: dict
+    replayed: dict | None
+    under: str  # "logged" or "current"
+    differences: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def same(self) -> bool:
+        return not self.differences and self.error is None
+
+    def to_dict(self) -> dict:
+        return {"record": self.record["id"], "decision": self.record["decision"], "as_of": self.record["as_of"],
+                "under": self.under, "same": self.same, "differences": self.differences, "error": self.error,
+                "logged": {k: self.record.get(k) for k in ("status", "value", "clauses", "policy_hash")},
+                "replayed": None if self.replayed is None else
+                {k: self.replayed.get(k) for k in ("status", "value", "clauses", "policy_hash")}}
+
+
+def _policies_from_log(dl: DecisionLog, policy_hash: str):
+    from .loader import load
+    files = dl.policy_files(policy_hash)
+    tmp = tempfile.TemporaryDirectory(prefix="policyengine-replay-")
+    root = Path(tmp.name) / "policies"
+    for rel, body in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    policies = load(root)
+    policies._replay_tmp = tmp  # keep the folder as long as the policies live
+    return policies
+
+
+def replay(log, record_id: str, current=None) -> Replay:
+    """Re-decide a logged record under its logged policies, or under `current` policies."""
+    dl = open_log(log)
+    try:
+        rec = dl.get(record_id)
+        policies = current if current is not None else _policies_from_log(dl, rec["policy_hash"])
+    finally:
+        if dl is not log:
+            dl.close()
+    under = "current" if current is not None else "logged"
+    facts = dict(rec.get("facts") or {})
+    try:
+        d = policies.evaluate(rec["decision"], facts, as_of=rec["as_of"], trace=rec.get("trace_level") or "audit")
+    except PolicyEngineError as exc:
+        return Replay(rec, None, under, [], f"{type(exc).__name__}: {exc}")
+    again = d.to_dict()
+    diffs = []
+    for key in ("status", "value", "clauses", "missing", "messages"):
+        if rec.get(key) != again.get(key):
+            diffs.append(f"{key}: logged {rec.get(key)!r}, now {again.get(key)!r}")
+    if under == "logged" and rec.get("trace") != again.get("trace"):
+        diffs.append("trace: differs from the logged trace")
+    return Replay(rec, again, under, diffs)
+
+
+__all__ = ["LogError", "DecisionLog", "record", "replay", "Replay", "SUBJECT", "InputError"]
