@@ -70,11 +70,14 @@ def _same(want, got) -> bool:
     return plain(want) == plain(got)
 
 
-def run_case(case: Case) -> list[str]:
-    """Evaluate the case; return the differences from what it expects (empty when it passes)."""
+def run_case(case: Case, observe=None) -> list[str]:
+    """Evaluate the case; return the differences from what it expects (empty when it passes).
+    `observe(decision)` sees each decision made (the coverage report uses it)."""
     exp = case.expect
     try:
         d = policies(case.policies_dir).evaluate(case.decision, case.facts, as_of=case.as_of)
+        if observe is not None:
+            observe(d)
     except NotInForceError as exc:
         return [] if exp.get("error") == "not_in_force" else [f"raised not-in-force: {exc}"]
     except InputError as exc:
