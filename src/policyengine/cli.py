@@ -123,9 +123,10 @@ def _parser() -> argparse.ArgumentParser:
         p_.add_argument("--log", metavar="PATH", default="", help="decision log file (default: see `log --help`)")
         p_.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
 
-    from . import coverage, diff
+    from . import coverage, diff, graph_views
     coverage.add_parser(sub)
     diff.add_parser(sub)
+    graph_views.add_parsers(sub)
 
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
                        description="List every public decision with its citation and the facts it reads.")
@@ -256,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
+        if args.command in ("graph", "impact"):
+            return args.func(args)
         if args.command == "diff":
             from . import diff
             return diff.run(args)
