@@ -15,7 +15,7 @@ from pathlib import Path
 from . import testing
 from .errors import PolicyError
 from .expr.compile import Frame
-from .model import Expr, Rule, Table
+from .model import Expr, Rule
 
 
 def test_files(paths: list[str]) -> list[Path]:

@@ -44,7 +44,7 @@ _ADDED = ("id", "seq", "made_at", "prev_hash", "hash")
 _MIRRORED = ("id", "seq", "made_at", "prev_hash", "decision", "as_of", "subject", "policy_hash")
 _HEX = re.compile(r"[0-9a-f]+")
 
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE policy_versions (

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 
-from . import __version__ as ENGINE_VERSION
 from .errors import InputError, NotInForceError, UnknownDecisionError, did_you_mean
 from .expr.compile import (AS_OF, TRACE, Conflict, ExprCompiler, Frame, Missing, Refused, Tracer, _UNSET,
                            _gather, _merge, enter, evaluate_all)

@@ -324,12 +324,9 @@ def _steps(table, v, when):
     steps = table.keys[si].values
     others = [k.values for i, k in enumerate(table.keys) if i != si]
     for row in itertools.product(*others):
-        def cell(step):
-            key = row[:si] + (step,) + row[si:]
-            return v.cells.get(key)
         prev_step, prev = None, None
         for step in steps:
-            amount = cell(step)
+            amount = v.cells.get(row[:si] + (step,) + row[si:])
             if amount is None:
                 continue
             if prev is not None and amount <= prev:
