@@ -249,3 +249,40 @@ def test_facts_belong_to_their_instrument(tmp_path):
     with pytest.raises(policyengine.InputError, match="'EX-02' is not one of PL-01, PL-02"):
         p.evaluate("demo.r", {"level": "EX-02"}, as_of="2007-01-01")
     assert p.facts_of("other.q") == ["level"]
+
+
+GAP = """\
+rules:
+  standard:
+    decision: true
+    citation: "1"
+    text: "The minimum standard is: [list lost in the scrape]"
+    label: {en: Standard, fr: Norme}
+    any:
+      - id: recovered
+        label: {en: Recovered alternative, fr: Solution de rechange récupérée}
+        value: salary > $10
+      - id: education
+        label: {en: Education, fr: Études}
+        gap:
+          missing: the education requirement after "The minimum standard is:"
+          where: seed 003, line 199
+          searched: "shared/research/qs-gaps.md: not found"
+"""
+
+
+def test_a_gap_leaves_the_decision_undetermined_and_says_where(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, GAP))
+    d = p.evaluate("demo.standard", {"salary": 5}, as_of="2007-01-01")
+    assert d.status == "undetermined" and d.missing == []
+    [gap] = d.gaps
+    assert gap["rule"] == "demo.standard.education" and gap["where"] == "seed 003, line 199"
+    assert "Missing from the source text [1]: the education requirement" in d.explain("en")
+    assert "Absent du texte source" in d.explain("fr")
+    assert d.to_dict()["gaps"] == [gap]
+
+
+def test_an_alternative_still_decides_around_a_gap(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, GAP))
+    d = p.evaluate("demo.standard", {"salary": 50}, as_of="2007-01-01")
+    assert d.value is True and d.gaps == []

@@ -12,7 +12,7 @@ from .values import plain
 
 class Decision:
     __slots__ = ("_policies", "decision", "as_of", "status", "value", "missing", "_refusals", "_conflict",
-                 "facts", "_root", "trace_level", "_trace", "log_id")
+                 "facts", "_root", "trace_level", "_trace", "log_id", "gaps")
 
     def __init__(self, policies, decision, as_of, status, value, missing, refusals, conflict, facts, root, trace_level):
         self._policies = policies
@@ -24,6 +24,7 @@ class Decision:
         self.trace_level = trace_level
         self._trace = None
         self.log_id = None  # the decision log record id, when the decision was logged
+        self.gaps = []  # parts of the policy the source text lost, that this case needs
 
     @property
     def policy_hash(self) -> str:
@@ -79,6 +80,7 @@ class Decision:
             "value": plain(self.value),
             "clauses": self.clauses,
             "missing": self.missing,
+            "gaps": self.gaps,
             "messages": self.messages,
             "facts": plain(self.facts),
             "trace_level": self.trace_level,

@@ -129,17 +129,20 @@ class Policies:
         tracer = None
         if trace != "none":
             tracer = env[TRACE] = Tracer(trace == "full")
-        status, value, missing, refusals, conflict = "decided", None, (), (), None
+        status, value, missing, refusals, conflict, gaps = "decided", None, (), (), None, ()
         try:
             value = plan.fn(env)
         except Missing as m:
-            status, missing = "undetermined", tuple(sorted(m.facts))
+            status, missing, gaps = "undetermined", tuple(sorted(m.facts)), tuple(m.gaps.values())
         except Refused as r:
             status, refusals = "refused", r.refusals
         except Conflict as c:
             status, conflict = "conflict", c
-        return Decision(self, decision, day, status, value, missing, refusals, conflict, facts,
-                        tracer.root if tracer else None, trace)
+        d = Decision(self, decision, day, status, value, missing, refusals, conflict, facts,
+                     tracer.root if tracer else None, trace)
+        if gaps:
+            d.gaps = list(gaps)
+        return d
 
     # -- internals ----------------------------------------------------------------------------
     def _rule(self, decision: str) -> Rule:
@@ -235,6 +238,12 @@ class RuleCompiler:
         b = version.body
         if b.kind == "value":
             return self.exprs(b.expr)
+        if b.kind == "gap":
+            gap = {"rule": rule.id, "clause": rule.clause, "citation": rule.citation, **b.gap}
+
+            def lost(env):
+                raise Missing((), {rule.id: gap})
+            return lost
         if b.kind == "record":
             fields = [(name, self.exprs(e)) for name, e in b.fields.items()]
 

@@ -18,7 +18,8 @@ WORDS = {
         "alternative": "satisfied by", "none_satisfied": "no alternative satisfied",
         "policy": "Policy version", "source_lang": "", "exception_applied": "exception applied",
         "not_recorded": "Trace level 'none': no clauses were recorded.", "not_given": "not given",
-        "range": "salary range", "withheld": "[withheld]", "view_public": "Public view: personal information withheld under",
+        "range": "salary range", "withheld": "[withheld]",
+        "gap": "Missing from the source text", "view_public": "Public view: personal information withheld under",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -31,6 +32,7 @@ WORDS = {
         "exception_applied": "exception appliquée",
         "not_recorded": "Niveau de trace « none » : aucune disposition n'a été enregistrée.",
         "not_given": "non fourni", "range": "échelle de traitement", "withheld": "[retenu]",
+        "gap": "Absent du texte source",
         "view_public": "Vue publique : renseignements personnels retenus en vertu de",
     },
 }
@@ -64,6 +66,8 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
              f"{w['outcome']}: {w[r['status']]}" + (f" - {_fmt(r['value'], w)}" if r["status"] == "decided" else "")]
     if r.get("view") == "public" and r.get("redaction", {}).get("basis"):
         lines.append(f"{w['view_public']} {r['redaction']['basis']['citation']}")
+    for g in r.get("gaps") or []:
+        lines.append(f"{w['gap']} [{g['citation']}]: {g.get('missing', '')}" + (f" ({g['where']})" if g.get("where") else ""))
     if r.get("missing"):
         decl = (lambda n: policies.fact_decl(r["decision"], n)) if rule else (lambda n: None)
         labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]

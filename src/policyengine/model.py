@@ -141,10 +141,11 @@ class Expr:
 class Body:
     """What a rule version computes: an expression, a set of conditions, or a record."""
 
-    kind: str  # "value" | "all" | "any" | "record"
+    kind: str  # "value" | "all" | "any" | "record" | "gap"
     expr: Expr | None = None
     items: list["Condition"] = field(default_factory=list)
     fields: dict[str, Expr] = field(default_factory=dict)
+    gap: dict | None = None  # for kind "gap": what the source lost, and where
 
 
 @dataclass

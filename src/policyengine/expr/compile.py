@@ -25,11 +25,14 @@ _UNSET = object()
 
 
 class Missing(Exception):
-    """Facts that are needed but not given."""
+    """What an answer would need but does not have: facts not given, or parts of the
+    policy the source text lost (gaps).  Both leave the decision undetermined; logic that
+    can decide without them (false and <unknown> is false) still does."""
 
-    def __init__(self, facts):
-        super().__init__(", ".join(sorted(facts)))
+    def __init__(self, facts, gaps=()):
+        super().__init__(", ".join(sorted(facts)) or "gap in the source")
         self.facts = set(facts)
+        self.gaps = dict(gaps)  # rule id -> the gap's description
 
 
 class Refused(Exception):
@@ -56,7 +59,7 @@ def _gather(exc: Missing, env, *fns) -> Missing:
         try:
             f(env)
         except Missing as m:
-            exc.facts |= m.facts
+            _merge(exc, m)
         except (Refused, Conflict):
             pass
     return exc
@@ -386,4 +389,5 @@ def _pair(op, left, right):
 
 def _merge(a: Missing, b: Missing) -> Missing:
     a.facts |= b.facts
+    a.gaps.update(b.gaps)
     return a
