@@ -286,3 +286,8 @@ def test_an_alternative_still_decides_around_a_gap(tmp_path):
     p = policyengine.load(write_policies(tmp_path, GAP))
     d = p.evaluate("demo.standard", {"salary": 50}, as_of="2007-01-01")
     assert d.value is True and d.gaps == []
+
+
+def test_subject_id_is_reserved_and_never_read(policies):
+    d = policies.evaluate("ldp.pay.annual_rate", {"subject_id": "E1", "level": "PL-03", "step": 2}, as_of="2008-06-01")
+    assert d.value == Decimal("64497")

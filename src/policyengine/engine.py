@@ -165,6 +165,8 @@ class Policies:
             except Bad as exc:
                 problems = (problems or []) + [f"fact '{name}': {exc}"]
                 continue
+            if name == "subject_id":  # reserved: whom the decision is about; no rule reads it
+                continue
             if name not in self._fact_names:  # a fact of another decision is left aside
                 problems = (problems or []) + [f"unknown fact '{name}'{did_you_mean(str(name), converters)}"]
         if problems:
