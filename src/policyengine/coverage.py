@@ -18,16 +18,6 @@ from .expr.compile import Frame
 from .model import Expr, Rule
 
 
-def test_files(paths: list[str]) -> list[Path]:
-    out = []
-    for p in map(Path, paths or ["policies"]):
-        if p.is_file():
-            out.append(p)
-        elif p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*.y*ml") if f.parent.name == "tests" and f.suffix in (".yaml", ".yml")))
-    return out
-
-
 @dataclass
 class Seen:
     clauses: set = field(default_factory=set)  # rule and table ids
@@ -137,7 +127,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    files = test_files(args.paths)
+    files = testing.test_files(args.paths)
     if not files:
         print(f"no YAML test files under {', '.join(args.paths or ['policies'])}", file=sys.stderr)
         return 1

@@ -325,7 +325,7 @@ class _Site:
         self.g = policies.graph.g
         root = Path(tests_root) if tests_root is not None else Path(policies.root)
         self.cases = []
-        for f in sorted(root.glob("*/tests/*.yaml")) + sorted(root.glob("*/tests/*.yml")):
+        for f in testing.test_files([root]):
             try:
                 self.cases.extend(testing.load_cases(f))
             except (PolicyEngineError, OSError):

@@ -32,6 +32,17 @@ class Case:
     policies_dir: Path = field(default=None)
 
 
+def test_files(paths) -> list[Path]:
+    """The YAML test files named, or found in `tests/` folders under the folders named."""
+    out = []
+    for p in map(Path, paths or ["policies"]):
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*.y*ml") if f.parent.name == "tests" and f.suffix in (".yaml", ".yml")))
+    return out
+
+
 def policies_for(path: Path) -> Path:
     for parent in path.resolve().parents:
         if parent.name == "policies":
