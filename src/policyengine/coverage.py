@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import testing
 from .errors import PolicyError
