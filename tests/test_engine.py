@@ -291,3 +291,59 @@ def test_an_alternative_still_decides_around_a_gap(tmp_path):
 def test_subject_id_is_reserved_and_never_read(policies):
     d = policies.evaluate("ldp.pay.annual_rate", {"subject_id": "E1", "level": "PL-03", "step": 2}, as_of="2008-06-01")
     assert d.value == Decimal("64497")
+
+
+RECORDS_INSTRUMENT = __import__("helpers").INSTRUMENT + """\
+  incumbencies:
+    type: list
+    items: record
+    label: {en: Positions held, fr: Postes occupés}
+    fields:
+      group: {type: text, label: {en: Group, fr: Groupe}}
+      since: {type: date, label: {en: Since, fr: Depuis}}
+      indeterminate: {type: boolean, label: {en: Indeterminate, fr: Durée indéterminée}}
+"""
+RECORDS = """\
+rules:
+  acquired:
+    decision: true
+    citation: "1"
+    text: "Indeterminate incumbents of AC positions on October 1, 1999 ..."
+    label: {en: Acquired right, fr: Droit acquis}
+    value: any(incumbencies, group == "AC" and indeterminate and since <= 1999-10-01)
+  all_indeterminate:
+    decision: true
+    citation: "2"
+    text: t
+    label: {en: All indeterminate, fr: Toutes indéterminées}
+    value: all(incumbencies, indeterminate)
+"""
+
+
+def test_any_and_all_over_a_list_of_records(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, RECORDS, RECORDS_INSTRUMENT))
+    held = [{"group": "CR", "since": "1990-01-01", "indeterminate": True},
+            {"group": "AC", "since": "1999-10-01", "indeterminate": True}]
+    assert p.evaluate("demo.acquired", {"incumbencies": held}, as_of="2007-01-01").value is True
+    held[1]["since"] = "1999-10-02"
+    assert p.evaluate("demo.acquired", {"incumbencies": held}, as_of="2007-01-01").value is False
+    assert p.evaluate("demo.acquired", {"incumbencies": []}, as_of="2007-01-01").value is False
+    assert p.evaluate("demo.all_indeterminate", {"incumbencies": held}, as_of="2007-01-01").value is True
+    held[0]["indeterminate"] = False
+    assert p.evaluate("demo.all_indeterminate", {"incumbencies": held}, as_of="2007-01-01", trace="none").value is False
+    assert p.evaluate("demo.acquired", {}, as_of="2007-01-01").missing == ["incumbencies"]
+
+
+def test_records_are_checked_field_by_field(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, RECORDS, RECORDS_INSTRUMENT))
+    with pytest.raises(policyengine.InputError, match="field 'since': expected a date"):
+        p.evaluate("demo.acquired", {"incumbencies": [{"group": "AC", "since": "soon", "indeterminate": True}]},
+                   as_of="2007-01-01")
+    with pytest.raises(policyengine.InputError, match="lacks indeterminate"):
+        p.evaluate("demo.acquired", {"incumbencies": [{"group": "AC", "since": "1999-01-01"}]}, as_of="2007-01-01")
+
+
+def test_quantifier_needs_a_list_of_records(tmp_path):
+    bad = RECORDS.replace("any(incumbencies, ", "any(salary, ")
+    with pytest.raises(policyengine.PolicyError, match=r"any\(\) needs a list-of-records fact first"):
+        policyengine.load(write_policies(tmp_path, bad, RECORDS_INSTRUMENT))

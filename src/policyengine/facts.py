@@ -86,6 +86,27 @@ def converter(decl: FactDecl):
                 return v
             raise _Bad(f"{v!r} is not one of {shown}")
         return enum
+    if t.kind == "record":
+        fields = {n: converter(FactDecl(n, ft, decl.label, decl.instrument, None, None, None, decl.location))
+                  for n, ft in t.fields}
+
+        def record(v):
+            if not isinstance(v, dict):
+                raise _Bad(f"expected a record with {', '.join(fields)}, got {v!r}")
+            unknown = [k for k in v if k not in fields]
+            lacking = [k for k in fields if k not in v]
+            if unknown or lacking:
+                raise _Bad("record " + "; ".join(filter(None, [
+                    f"has unknown field(s) {', '.join(map(str, unknown))}" if unknown else "",
+                    f"lacks {', '.join(lacking)}" if lacking else ""])))
+            out = {}
+            for k, conv in fields.items():
+                try:
+                    out[k] = conv(v[k])
+                except _Bad as exc:
+                    raise _Bad(f"field '{k}': {exc}") from None
+            return out
+        return record
     if t.kind == "list":
         item = converter(FactDecl(decl.name, t.of, decl.label, decl.instrument, None, None, None, decl.location))
 

@@ -218,7 +218,14 @@ class _Builder:
             ftype = Type("enum", tuple(raw.get("values", ())))
         elif kind == "list":
             item = raw.get("items", "text")
-            of = Type("enum", tuple(raw["values"])) if raw.get("values") else SCALARS.get(item, Type(item))
+            if item == "record":
+                fields = tuple((n, self.fact_decl(n, f, smap, path + ("fields", n), iid).type)
+                               for n, f in (raw.get("fields") or {}).items())
+                if not fields:
+                    self.error(smap.at(path), f"list of records '{name}' needs 'fields'")
+                of = Type("record", fields=fields)
+            else:
+                of = Type("enum", tuple(raw["values"])) if raw.get("values") else SCALARS.get(item, Type(item))
             ftype = Type("list", of=of)
         else:
             ftype = SCALARS[kind]

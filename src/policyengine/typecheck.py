@@ -9,7 +9,8 @@ from .graph import DependencyGraph
 from .model import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
 
 ANY = Type("any")
-FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between", "given"}
+FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between", "given", "any", "all"}
+QUANTIFIERS = {"any", "all"}  # any(records, condition): the condition reads each record's fields by name
 KEYWORDS = {"as_of"}
 
 
@@ -41,30 +42,54 @@ class _Checker:
         return facts + local + list(self.rules) + list(self.tables) + sorted(FUNCTIONS) + ["as_of"]
 
     def resolve(self, expr: Expr, owner: Rule) -> None:
+        self._resolve(expr, owner, expr.node, {})
+
+    def _resolve(self, expr: Expr, owner: Rule, node, fields: dict) -> None:
+        """Resolve names under `node`; inside any()/all() a record's field names come first."""
+        if isinstance(node, ast.Call) and node.function in QUANTIFIERS:
+            if len(node.args) != 2 or node.kwargs:
+                self.error(expr, node, f"{node.function}() takes a list of records and a condition, "
+                                       f"e.g. {node.function}(incumbencies, group == \"AC\")")
+                return
+            self._resolve(expr, owner, node.args[0], fields)
+            ref = node.args[0].ref if isinstance(node.args[0], ast.Name) else None
+            t = ref[1].type if ref and ref[0] == "fact" else None
+            if t is None or t.kind != "list" or t.of is None or t.of.kind != "record":
+                self.error(expr, node.args[0], f"{node.function}() needs a list-of-records fact first")
+                return
+            self._resolve(expr, owner, node.args[1], {**fields, **dict(t.of.fields)})
+            return
+        self._resolve_one(expr, owner, node, fields)
+        for child in ast.children(node):
+            self._resolve(expr, owner, child, fields)
+
+    def _resolve_one(self, expr: Expr, owner: Rule, n, fields: dict) -> None:
         me = ("rule", owner.id)
-        for n in ast.walk(expr.node):
-            if isinstance(n, ast.Name):
-                ref = self.resolve_name(n.name, owner.instrument)
-                if ref is None:
-                    self.error(expr, n, f"unknown name '{n.name}'{did_you_mean(n.name, self.candidates(owner.instrument))}")
-                    continue
-                if ref[0] == "table":
-                    self.error(expr, n, f"'{n.name}' is a table: look a value up with {n.name}[key, ...]")
-                    continue
-                n.ref = ref
-                if ref[0] in ("fact", "rule"):
-                    used = ("fact", ref[1].id) if ref[0] == "fact" else ("rule", ref[1].id)
-                    self.graph.link(used, me, expr.locate(n))
-            elif isinstance(n, ast.Lookup):
-                ref = self.resolve_name(n.table, owner.instrument)
-                if ref is None or ref[0] != "table":
-                    tables = [t.split(".", 1)[1] for t in self.tables if t.startswith(owner.instrument + ".")] + list(self.tables)
-                    self.error(expr, n, f"unknown table '{n.table}'{did_you_mean(n.table, tables)}")
-                    continue
-                n.ref = ref[1]
-                self.graph.link(("table", n.ref.id), me, expr.locate(n))
-            elif isinstance(n, ast.Call) and n.function not in FUNCTIONS:
-                self.error(expr, n, f"unknown function '{n.function}'{did_you_mean(n.function, FUNCTIONS)}")
+        if isinstance(n, ast.Name) and n.name in fields:
+            n.ref = ("field", n.name, fields[n.name])
+        elif isinstance(n, ast.Name):
+            ref = self.resolve_name(n.name, owner.instrument)
+            if ref is None:
+                self.error(expr, n, f"unknown name '{n.name}'"
+                                    f"{did_you_mean(n.name, self.candidates(owner.instrument) + list(fields))}")
+                return
+            if ref[0] == "table":
+                self.error(expr, n, f"'{n.name}' is a table: look a value up with {n.name}[key, ...]")
+                return
+            n.ref = ref
+            if ref[0] in ("fact", "rule"):
+                used = ("fact", ref[1].id) if ref[0] == "fact" else ("rule", ref[1].id)
+                self.graph.link(used, me, expr.locate(n))
+        elif isinstance(n, ast.Lookup):
+            ref = self.resolve_name(n.table, owner.instrument)
+            if ref is None or ref[0] != "table":
+                tables = [t.split(".", 1)[1] for t in self.tables if t.startswith(owner.instrument + ".")] + list(self.tables)
+                self.error(expr, n, f"unknown table '{n.table}'{did_you_mean(n.table, tables)}")
+                return
+            n.ref = ref[1]
+            self.graph.link(("table", n.ref.id), me, expr.locate(n))
+        elif isinstance(n, ast.Call) and n.function not in FUNCTIONS:
+            self.error(expr, n, f"unknown function '{n.function}'{did_you_mean(n.function, FUNCTIONS)}")
 
     # -- types -------------------------------------------------------------------------
     def infer(self, expr: Expr, node) -> Type:
@@ -79,9 +104,11 @@ class _Checker:
         if isinstance(n, ast.Name):
             if n.ref is None:
                 return ANY
-            kind, obj = n.ref
+            kind, obj = n.ref[0], n.ref[1]
             if kind == "as_of":
                 return DATE
+            if kind == "field":
+                return n.ref[2]
             if kind == "fact":
                 return obj.type
             return obj.type or ANY
@@ -231,6 +258,11 @@ class _Checker:
 
     def call(self, e, n) -> Type:
         fn = n.function
+        if fn in QUANTIFIERS:
+            if len(n.args) == 2:
+                self.infer(e, n.args[0])
+                self.expect_bool(e, n.args[1], self.infer(e, n.args[1]), f"the condition of {fn}()")
+            return BOOLEAN
         if fn == "given":
             arg = n.args[0] if len(n.args) == 1 else None
             if arg is None or not isinstance(arg, ast.Name) or (arg.ref and arg.ref[0] != "fact"):

@@ -20,6 +20,7 @@ from .. import values as V
 from ..errors import NotInForceError, PolicyEngineError
 
 AS_OF = "as_of"  # env key of the evaluation date: `as_of` is a reserved name, never a fact
+ITEM = object()  # env key of the stack of records any()/all() are looking at
 TRACE = object()  # env key of the Tracer
 _UNSET = object()
 
@@ -189,9 +190,11 @@ class ExprCompiler:
         return lambda env: tuple(evaluate_all(items, env))
 
     def _Name(self, n):
-        kind, obj = n.ref
+        kind, obj = n.ref[0], n.ref[1]
         if kind == "as_of":
             return lambda env: env[AS_OF]
+        if kind == "field":
+            return lambda env: env[ITEM][-1][obj]
         if kind == "rule":
             return self.rule_fn(obj)
         name = obj.name
@@ -295,6 +298,28 @@ class ExprCompiler:
         return f
 
     def _Call(self, n):
+        if n.function in ("any", "all"):  # quantifiers over a list of records
+            records, cond = self.compile(n.args[0]), self.compile(n.args[1])
+            stop = n.function == "any"
+
+            def quantified(env):
+                stack = env.get(ITEM)
+                if stack is None:
+                    stack = env[ITEM] = []
+                missing = None
+                for record in records(env):
+                    stack.append(record)
+                    try:
+                        if bool(cond(env)) is stop:
+                            return stop
+                    except Missing as m:
+                        missing = m if missing is None else _merge(missing, m)
+                    finally:
+                        stack.pop()
+                if missing is not None:
+                    raise missing
+                return not stop
+            return quantified
         if n.function == "given":  # is the fact given? absence is then an answer, not a missing fact
             name = n.args[0].ref[1].name
             if self.mode == "none":
