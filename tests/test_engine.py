@@ -347,3 +347,38 @@ def test_quantifier_needs_a_list_of_records(tmp_path):
     bad = RECORDS.replace("any(incumbencies, ", "any(salary, ")
     with pytest.raises(policyengine.PolicyError, match=r"any\(\) needs a list-of-records fact first"):
         policyengine.load(write_policies(tmp_path, bad, RECORDS_INSTRUMENT))
+
+
+SELECT = """\
+rules:
+  standard:
+    decision: true
+    citation: "1"
+    text: t
+    label: {en: Standard met, fr: Norme satisfaite}
+    select:
+      by: level
+      cases:
+        PL-01: low
+        PL-02: salary > $100
+      default: false
+  low:
+    citation: "2"
+    text: t
+    label: {en: Low, fr: Bas}
+    value: salary > $10
+"""
+
+
+def test_select_picks_the_case_of_the_value(tmp_path):
+    p = policyengine.load(write_policies(tmp_path, SELECT))
+    assert p.evaluate("demo.standard", {"level": "PL-01", "salary": 50}, as_of="2007-01-01").value is True
+    d = p.evaluate("demo.standard", {"level": "PL-02", "salary": 50}, as_of="2007-01-01")
+    assert d.value is False and "demo.low" not in json.dumps(d.trace)  # only the chosen case is evaluated
+    assert p.evaluate("demo.standard", {"level": "PL-02"}, as_of="2007-01-01").missing == ["salary"]
+    assert p.evaluate("demo.standard", {"salary": 50}, as_of="2007-01-01").missing == ["level"]
+
+
+def test_select_case_keys_are_checked(tmp_path):
+    with pytest.raises(policyengine.PolicyError, match="case 'PL-3' is not a value of one of PL-01, PL-02"):
+        policyengine.load(write_policies(tmp_path, SELECT.replace("PL-02: salary", "PL-3: salary")))

@@ -110,7 +110,7 @@ def test_missing_french_label_is_a_schema_error(tmp_path):
 
 def test_rule_needs_exactly_one_body(tmp_path):
     root = write_policies(tmp_path, one_rule("    value: salary\n    all: [true]\n"))
-    assert any("needs exactly one of value, all, any, record, gap (found value and all)" in l for l in problems(root))
+    assert any("needs exactly one of value, all, any, record, gap, select (found value and all)" in l for l in problems(root))
 
 
 def test_table_row_width_is_checked(tmp_path):

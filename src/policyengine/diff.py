@@ -73,6 +73,9 @@ def _rule_sig(rule, version) -> dict:
             "value": b.expr.source if b.expr else None,
             "conditions": [c.expr.source if c.expr else c.rule.id for c in b.items],
             "record": {k: e.source for k, e in b.fields.items()},
+            "select": ({"on": b.on.source, "cases": {k: e.source for k, e in b.cases.items()},
+                        "default": b.default.source if b.default else None} if b.on else None),
+            "gap": b.gap,
             "exceptions": [(ex.id, ex.when.source if ex.when else None, ex.value.source if ex.value else None)
                            for ex in version.exceptions],
             "requires": [n for n, _ in version.requires], "effective": version.effective}

@@ -240,6 +240,19 @@ class RuleCompiler:
         b = version.body
         if b.kind == "value":
             return self.exprs(b.expr)
+        if b.kind == "select":
+            on = self.exprs(b.on)
+            cases = {key: self.exprs(e) for key, e in b.cases.items()}
+            default = self.exprs(b.default) if b.default is not None else None
+            where = b.on.locate()
+
+            def select(env):
+                case = cases.get(on(env), default)
+                if case is None:
+                    from .expr.compile import EvaluationError
+                    raise EvaluationError(f"{where}: rule '{rule.id}' has no case for {on(env)!r} and no default")
+                return case(env)
+            return select
         if b.kind == "gap":
             gap = {"rule": rule.id, "clause": rule.clause, "citation": rule.citation, **b.gap}
 

@@ -375,7 +375,7 @@ class _Builder:
                     parent=parent.id if parent else None, disclosure=raw.get("disclosure"))
         self.rules[full] = rule
         if "versions" in raw:
-            if any(k in raw for k in ("value", "all", "any", "record", "gap", "exceptions", "requires")):
+            if any(k in raw for k in ("value", "all", "any", "record", "gap", "select", "exceptions", "requires")):
                 self.error(smap.at(path, key=True), f"rule '{full}' has 'versions': put value/all/any/record, exceptions and requires inside each version")
             versions = sorted(enumerate(raw["versions"]), key=lambda iv: _date(iv[1]["effective"]))
             for n, (i, v) in enumerate(versions):
@@ -395,10 +395,11 @@ class _Builder:
         return rule
 
     def _version(self, raw, smap, path, iid, rule: Rule, effective, end) -> RuleVersion | None:
-        kinds = [k for k in ("value", "all", "any", "record", "gap") if k in raw]
+        kinds = [k for k in ("value", "all", "any", "record", "gap", "select") if k in raw]
         if len(kinds) != 1:
             what = "none" if not kinds else " and ".join(kinds)
-            self.error(smap.at(path, key=True), f"rule '{rule.id}' needs exactly one of value, all, any, record, gap (found {what})")
+            self.error(smap.at(path, key=True),
+                       f"rule '{rule.id}' needs exactly one of value, all, any, record, gap, select (found {what})")
             return None
         kind = kinds[0]
         body = Body(kind)
@@ -406,6 +407,15 @@ class _Builder:
             body.expr = self.expr(raw["value"], smap, path + ("value",))
         elif kind == "gap":
             body.gap = dict(raw["gap"])
+        elif kind == "select":
+            sel, spath = raw["select"], path + ("select",)
+            body.on = self.expr(sel["by"], smap, spath + ("by",))
+            for key, src in sel["cases"].items():
+                e = self.expr(src, smap, spath + ("cases", key))
+                if e:
+                    body.cases[key] = e
+            if "default" in sel:
+                body.default = self.expr(sel["default"], smap, spath + ("default",))
         elif kind == "record":
             for name, src in raw["record"].items():
                 e = self.expr(src, smap, path + ("record", name))

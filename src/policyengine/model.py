@@ -141,11 +141,14 @@ class Expr:
 class Body:
     """What a rule version computes: an expression, a set of conditions, or a record."""
 
-    kind: str  # "value" | "all" | "any" | "record" | "gap"
+    kind: str  # "value" | "all" | "any" | "record" | "gap" | "select"
     expr: Expr | None = None
     items: list["Condition"] = field(default_factory=list)
     fields: dict[str, Expr] = field(default_factory=dict)
     gap: dict | None = None  # for kind "gap": what the source lost, and where
+    on: Expr | None = None  # for kind "select": the value that picks a case
+    cases: dict = field(default_factory=dict)  # case value -> Expr
+    default: Expr | None = None
 
 
 @dataclass

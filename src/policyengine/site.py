@@ -606,6 +606,14 @@ class _Site:
         if b.kind == "record":
             rows = [[f"<code>{e(name)}</code>", code(expr.source)] for name, expr in b.fields.items()]
             return f'<div>{w("record_fields")}</div>' + table([w("field"), w("value")], rows)
+        if b.kind == "select":
+            rows = [[f"<code>{e(str(k))}</code>", code(x.source)] for k, x in b.cases.items()]
+            if b.default is not None:
+                rows.append(["<em>default</em>", code(b.default.source)])
+            return f'<div>{code(b.on.source)}</div>' + table([w("field"), w("value")], rows)
+        if b.kind == "gap":
+            return ("<div><strong>Gap / lacune</strong></div>"
+                    + table([w("field"), w("value")], [[e(k), e(str(x))] for k, x in b.gap.items()]))
         items = []
         for c in b.items:
             if c.rule is None:

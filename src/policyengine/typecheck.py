@@ -313,6 +313,8 @@ class _Checker:
             if v.body.expr:
                 yield v.body.expr
             yield from v.body.fields.values()
+            yield from (e for e in (v.body.on, v.body.default) if e is not None)
+            yield from v.body.cases.values()
             for item in v.body.items:
                 if item.expr:
                     yield item.expr
@@ -327,6 +329,8 @@ class _Checker:
         for v in rule.versions:
             if v.body.kind == "value" and v.body.expr:
                 t = self.infer(v.body.expr, v.body.expr.node)
+            elif v.body.kind == "select":
+                t = self.select_type(v.body)
             elif v.body.kind == "record":
                 t = Type("record", fields=tuple((k, self.infer(x, x.node)) for k, x in v.body.fields.items()))
             elif v.body.kind in ("all", "any"):
@@ -356,6 +360,19 @@ class _Checker:
                 and not (declared.kind == "text" and rule.type.kind == "enum"):
             shown = declared.kind if loose else declared
             self.problems.append(Problem(rule.location, f"rule '{rule.id}' is declared {shown} but computes {rule.type}"))
+
+    def select_type(self, b) -> Type:
+        """The cases' common type; case keys are checked against the values `on` can take."""
+        on = self.infer(b.on, b.on.node) if b.on else ANY
+        allowed = on.values if on.kind == "enum" else None
+        t = ANY
+        for key, e in b.cases.items():
+            if allowed is not None and key not in allowed:
+                self.error(e, None, f"case '{key}' is not a value of {on}{did_you_mean(str(key), map(str, allowed))}")
+            t = self.unify(e, e.node, t, self.infer(e, e.node), "the cases of 'select'")
+        if b.default is not None:
+            t = self.unify(b.default, b.default.node, t, self.infer(b.default, b.default.node), "the cases of 'select'")
+        return t
 
     def _unify_versions(self, rule, a, b):
         if a == b or b == ANY:
