@@ -61,3 +61,35 @@ def test_bundled_policies_have_full_clause_coverage(capsys):
     assert main(["test", "policies", "--min-coverage", "100"]) == 0
     out = capsys.readouterr().out
     assert "0 failed" in out and "(100.0 %)" in out
+
+
+GAPPED = """\
+rules:
+  cutoff:
+    citation: "Appendix B, 3"
+    text: t
+    label: {en: Cut-off, fr: Date limite}
+    gap: {missing: the date, where: line 9}
+  low:
+    decision: true
+    citation: "Appendix B, 1"
+    text: t
+    label: {en: Low, fr: Bas}
+    value: salary < $100
+    exceptions:
+      - id: grandfathered
+        citation: "Appendix B, 2"
+        text: t
+        label: {en: Acquired right, fr: Droit acquis}
+        when: salary > $1000 and cutoff
+        value: true
+"""
+
+
+def test_exceptions_that_need_a_gap_are_reported_apart(tmp_path, capsys):
+    root = write_policies(tmp_path, GAPPED)
+    _tests(root, "  - {name: low, decision: demo.low, as_of: 2007-01-01, facts: {salary: 50}, expect: {value: true}}\n")
+    assert main(["test", str(root), "--min-coverage", "100", "--format", "json"]) == 1  # the gap rule itself is unexercised
+    cov = json.loads(capsys.readouterr().out)["coverage"][0]
+    assert cov["exceptions"]["total"] == 0
+    assert cov["exceptions"]["blocked_by_gaps"] == [{"id": "demo.grandfathered", "citation": "Appendix B, 2"}]

@@ -123,8 +123,9 @@ def _parser() -> argparse.ArgumentParser:
         p_.add_argument("--log", metavar="PATH", default="", help="decision log file (default: see `log --help`)")
         p_.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
 
-    from . import coverage, diff, graph_views, lint, site
+    from . import coverage, diff, graph_views, lint, requirements, site
     coverage.add_parser(sub)
+    requirements.add_parser(sub)
     site.add_parser(sub)
     lint.add_parser(sub)
     diff.add_parser(sub)
@@ -259,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
+        if args.command == "requirements":
+            from . import requirements
+            return requirements.run(args)
         if args.command == "docs":
             from . import site
             return site.run(args)

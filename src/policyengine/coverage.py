@@ -55,6 +55,7 @@ class InstrumentCoverage:
     exceptions: list  # (id, citation, applied)
     conditions: list  # (key, citation, outcomes seen)
     cells: tuple  # (hit, total, [uncovered (table, effective, key)])
+    blocked: list = field(default_factory=list)  # exceptions whose condition needs a gap: (id, citation)
 
     def pct(self, part, whole) -> float:
         return 100.0 if whole == 0 else round(100.0 * part / whole, 1)
@@ -74,7 +75,8 @@ class InstrumentCoverage:
                 "clauses": {"covered": sum(c for *_, c in self.clauses), "total": len(self.clauses),
                             "uncovered": [{"id": i, "citation": c} for i, c, ok in self.clauses if not ok]},
                 "exceptions": {"applied": sum(a for *_, a in self.exceptions), "total": len(self.exceptions),
-                               "never_applied": [{"id": i, "citation": c} for i, c, ok in self.exceptions if not ok]},
+                               "never_applied": [{"id": i, "citation": c} for i, c, ok in self.exceptions if not ok],
+                               "blocked_by_gaps": [{"id": i, "citation": c} for i, c in self.blocked]},
                 "clause_coverage_pct": self.clause_pct,
                 "condition_outcomes": {"seen": sum(len(o) for *_, o in self.conditions), "total": 2 * len(self.conditions),
                                        "pct": self.outcome_pct,
@@ -93,8 +95,14 @@ def report(policies, seen: Seen) -> list[InstrumentCoverage]:
             continue
         clauses = [(r.id, r.citation, r.id in seen.clauses) for r in rules]
         clauses += [(t.id, t.citation, t.id in seen.clauses) for t in tables]
-        exceptions = [(ex.id, ex.citation, ex.id in seen.exceptions)
-                      for r in rules for v in r.versions for ex in v.exceptions]
+        exceptions, blocked = [], []
+        for r in rules:
+            for v in r.versions:
+                for ex in v.exceptions:
+                    if ex.id not in seen.exceptions and _needs_gap(policies, ex.when):
+                        blocked.append((ex.id, ex.citation))  # cannot apply until the source's gap is filled
+                    else:
+                        exceptions.append((ex.id, ex.citation, ex.id in seen.exceptions))
         conditions = []
         for r in rules:
             if r.type is not None and r.type.kind == "boolean":
@@ -107,8 +115,27 @@ def report(policies, seen: Seen) -> list[InstrumentCoverage]:
         all_cells = [(t.id, v.effective, key) for t in tables for v in t.versions for key in v.cells]
         unread = [c for c in all_cells if c not in seen.cells]
         out.append(InstrumentCoverage(iid, clauses, exceptions, conditions,
-                                      (len(all_cells) - len(unread), len(all_cells), unread)))
+                                      (len(all_cells) - len(unread), len(all_cells), unread), blocked))
     return out
+
+
+def _needs_gap(policies, expr, seen=None) -> bool:
+    """Whether an expression can only be decided through a rule whose text the source lost."""
+    from .expr import ast
+    seen = set() if seen is None else seen
+    for n in ast.walk(expr.node):
+        if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule" and n.ref[1].id not in seen:
+            rule = n.ref[1]
+            seen.add(rule.id)
+            for v in rule.versions:
+                if v.body.kind == "gap":
+                    return True
+                exprs = [v.body.expr] + [c.expr for c in v.body.items if c.expr] + list(v.body.fields.values())
+                if any(e is not None and _needs_gap(policies, e, seen) for e in exprs):
+                    return True
+                if any(c.rule and any(cv.body.kind == "gap" for cv in c.rule.versions) for c in v.body.items):
+                    return True
+    return False
 
 
 def add_parser(subparsers) -> None:
@@ -161,12 +188,17 @@ def run(args) -> int:
             cl, ex, co, ce = d["clauses"], d["exceptions"], d["condition_outcomes"], d["table_cells"]
             print(f"  {r.instrument}: clauses {cl['covered']}/{cl['total']}, exceptions applied "
                   f"{ex['applied']}/{ex['total']} ({r.clause_pct} %); condition outcomes {co['seen']}/{co['total']} "
-                  f"({co['pct']} %); table cells {ce['read']}/{ce['total']}")
+                  f"({co['pct']} %); table cells {ce['read']}/{ce['total']}"
+                  + (f"; {len(r.blocked)} exception(s) cannot apply until a gap in the source is filled"
+                     if r.blocked else ""))
             if args.show_uncovered or r.clause_pct < 100:
                 for u in cl["uncovered"]:
                     print(f"    not exercised: {u['id']} [{u['citation']}]")
                 for u in ex["never_applied"]:
                     print(f"    exception never applied: {u['id']} [{u['citation']}]")
+            if args.show_uncovered:
+                for u in ex["blocked_by_gaps"]:
+                    print(f"    blocked by a gap in the source: {u['id']} [{u['citation']}]")
             if args.show_uncovered:
                 for u in co["incomplete"]:
                     never = "false" if u["seen"] == [True] else "true" if u["seen"] == [False] else "true or false"
