@@ -17,7 +17,20 @@ CONTRACT = {
     "ldp.overtime.entitled": {"level"},
     "ldp.graduation_award": {"program", "graduation_date", "salary", "award_form"},
     "ldp.ab_initio.allowance": {"entry_rate"},
+    "cap.eligible": {"levels_below_ex", "group", "level", "has_degree_or_equivalent", "has_management_experience",
+                     "high_performance", "meets_cbc", "willing_to_obtain_cbc", "willing_to_relocate",
+                     "capacity_ex01_within_3_years", "security_clearance"},
+    "etm.questionnaire_required": {"level"},
+    "etm.can_compare_service_wide": {"levels_submitted"},
+    "qs.applies": {"staffing_action", "duration_months", "weekly_hours"},
+    "qs.meets_standard": {"group", "sub_group", "level", "education", "specialization_acceptable",
+                          "alternatives_accepted", "acceptable_combination", "git_320_score", "gct1_207_passed",
+                          "certifications", "competencies", "experience", "incumbencies"},
 }
+# Contract facts a decision accepts but never reads: no group standard in the seed invokes the
+# PSC-test alternatives to a degree (only "an acceptable combination"), so these two are read by
+# qs.alternatives.degree and accepted, unread, by qs.meets_standard.
+ACCEPTED_UNREAD = {"qs.meets_standard": {"git_310_score": 70, "gct2_314_passed": True}}
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +44,23 @@ def test_contract_decision_reads_its_facts(policies, decision):
     assert CONTRACT[decision] <= set(policies.facts_of(decision))
 
 
-def test_ldp_inventory_is_complete(policies):
-    inv = inventory.build(policies, "ldp")
+@pytest.mark.parametrize("decision", sorted(ACCEPTED_UNREAD))
+def test_contract_facts_accepted_though_unread(policies, decision):
+    assert set(ACCEPTED_UNREAD[decision]) <= set(policies.facts_of("qs.alternatives.degree"))
+    d = policies.evaluate(decision, {"group": "GL", **ACCEPTED_UNREAD[decision]}, as_of="2024-01-01")
+    assert d.value == "no_standard_prescribed"
+
+
+@pytest.mark.parametrize("instrument,at_least", [("ldp", 100), ("qs", 60)])
+def test_inventory_is_complete(policies, instrument, at_least):
+    inv = inventory.build(policies, instrument)
     assert inv.stray == []
     assert [r.section for r in inv.rows if not r.ok] == []
-    assert inv.encoded == inv.operative > 100
+    assert inv.encoded == inv.operative > at_least
+
+
+def test_queries_of_the_contract_exist(policies):
+    assert {"etm.obligations", "imit.activities", "qs.definitions"} <= set(policies.queries)
 
 
 def test_nothing_is_unused(policies):
