@@ -1,4 +1,4 @@
-"""The `policyengine` command: validate policies, evaluate decisions.
+"""The `policyengine` command: check, evaluate, explain, log, test and document cited policy rules.
 
 Exit codes: 0 decided or undetermined; 1 policy files invalid (or, for `log verify` and
 `log replay`, a broken chain or a different decision); 2 bad input (facts, dates, unknown
