@@ -65,9 +65,11 @@ def test_alternatives_record_which_one_satisfied(policies):
 
 
 def test_float_money_is_read_as_the_decimal_written(policies):
-    d = policies.evaluate("ldp.performance_award", {"level": "PL-06", "salary": 97703.0, "rating": "met_all",
-                                                    "increase_pct": 5, "award_amount": 0.1 + 0.2}, as_of="2009-04-01")
-    assert d.value == Decimal("0")
+    d = policies.evaluate("ldp.performance_pay", {"level": "PL-06", "salary": 89000.1, "rating": "met_all",
+                                                  "increase_pct": 5}, as_of="2009-04-01")
+    # Decimal(89000.1) would be 89000.100000000005820766...; the caller wrote 89000.1
+    assert d.trace[0]["facts_read"]["salary"] == "89000.1"
+    assert d.value["increase"] == Decimal("4499.9")  # 93500 - 89000.1, exact
 
 
 def test_bad_facts_are_all_named(policies):

@@ -177,8 +177,6 @@ class ExprCompiler:
     # -- leaves ------------------------------------------------------------------------
     def _Literal(self, n):
         v = n.value
-        if n.kind == "decimal" and isinstance(v, int):
-            v = Decimal(v)
         return lambda env: v
 
     def _ListExpr(self, n):
@@ -360,37 +358,21 @@ class ExprCompiler:
             return EvaluationError(f"{where}: table '{table.id}' ({table.citation}) has no row for {shown} "
                                    f"in its version effective {version.effective}")
 
-        if self.mode == "none":
-            if len(keys) == 1:
-                k0 = keys[0]
+        def cell(*key):
+            try:
+                return cells[key]
+            except KeyError:
+                raise missing_row(key) from None
 
-                def look1(env):
-                    key = (k0(env),)
-                    try:
-                        return cells[key]
-                    except KeyError:
-                        raise missing_row(key) from None
-                return look1
-            k0, k1 = (keys + [None])[:2]
-            if len(keys) == 2:
-                def look2(env):
-                    try:
-                        a = k0(env)
-                    except Missing as m:
-                        raise _gather(m, env, k1)
-                    key = (a, k1(env))
-                    try:
-                        return cells[key]
-                    except KeyError:
-                        raise missing_row(key) from None
-                return look2
+        if self.mode == "none" and len(keys) == 1:
+            k0 = keys[0]
+            return lambda env: cell(k0(env))
+        if self.mode == "none" and len(keys) == 2:
+            return _pair(cell, keys[0], keys[1])
 
         def look(env):
             key = tuple(evaluate_all(keys, env))
-            try:
-                value = cells[key]
-            except KeyError:
-                raise missing_row(key) from None
+            value = cell(*key)
             if self.mode != "none":
                 tr = env[TRACE]
                 frame = Frame("table", table, version)
