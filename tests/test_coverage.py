@@ -93,3 +93,24 @@ def test_exceptions_that_need_a_gap_are_reported_apart(tmp_path, capsys):
     cov = json.loads(capsys.readouterr().out)["coverage"][0]
     assert cov["exceptions"]["total"] == 0
     assert cov["exceptions"]["blocked_by_gaps"] == [{"id": "demo.grandfathered", "citation": "Appendix B, 2"}]
+
+
+def test_a_gap_nested_in_a_condition_sub_rule_also_blocks(tmp_path, capsys):
+    nested = GAPPED.replace('''  cutoff:
+    citation: "Appendix B, 3"
+    text: t
+    label: {en: Cut-off, fr: Date limite}
+    gap: {missing: the date, where: line 9}''', '''  cutoff:
+    citation: "Appendix B, 3"
+    text: t
+    label: {en: Cut-off, fr: Date limite}
+    all:
+      - salary > $0
+      - id: date
+        label: {en: Date, fr: Date}
+        gap: {missing: the date, where: line 9}''')
+    root = write_policies(tmp_path, nested)
+    _tests(root, "  - {name: low, decision: demo.low, as_of: 2007-01-01, facts: {salary: 50}, expect: {value: true}}\n")
+    main(["test", str(root), "--format", "json"])
+    cov = json.loads(capsys.readouterr().out)["coverage"][0]
+    assert [b["id"] for b in cov["exceptions"]["blocked_by_gaps"]] == ["demo.grandfathered"]

@@ -123,18 +123,23 @@ def _needs_gap(policies, expr, seen=None) -> bool:
     """Whether an expression can only be decided through a rule whose text the source lost."""
     from .expr import ast
     seen = set() if seen is None else seen
-    for n in ast.walk(expr.node):
-        if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule" and n.ref[1].id not in seen:
-            rule = n.ref[1]
-            seen.add(rule.id)
-            for v in rule.versions:
-                if v.body.kind == "gap":
-                    return True
-                exprs = [v.body.expr] + [c.expr for c in v.body.items if c.expr] + list(v.body.fields.values())
-                if any(e is not None and _needs_gap(policies, e, seen) for e in exprs):
-                    return True
-                if any(c.rule and any(cv.body.kind == "gap" for cv in c.rule.versions) for c in v.body.items):
-                    return True
+    return any(_rule_needs_gap(policies, n.ref[1], seen) for n in ast.walk(expr.node)
+               if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule")
+
+
+def _rule_needs_gap(policies, rule, seen) -> bool:
+    if rule.id in seen:
+        return False
+    seen.add(rule.id)
+    for v in rule.versions:
+        b = v.body
+        if b.kind == "gap":
+            return True
+        exprs = [b.expr, b.on, b.default, *b.fields.values(), *b.cases.values(), *(c.expr for c in b.items)]
+        if any(e is not None and _needs_gap(policies, e, seen) for e in exprs):
+            return True
+        if any(c.rule is not None and _rule_needs_gap(policies, c.rule, seen) for c in b.items):
+            return True
     return False
 
 
