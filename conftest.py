@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from policyengine.testing import load_cases, run_case
+from policyengine.tools.testing import load_cases, run_case
 
 
 def pytest_collect_file(parent, file_path: Path):

@@ -2,7 +2,7 @@
 import pytest
 
 import policyengine
-from policyengine import inventory
+from policyengine.tools import inventory
 
 CONTRACT = {
     "ldp.pay.annual_rate": {"level", "step"},
@@ -71,5 +71,5 @@ def test_decision_reference_is_current(policies):
     """docs/decisions.md is generated; regenerate it with
     `policyengine decisions --format markdown > docs/decisions.md` after changing policies."""
     from pathlib import Path
-    from policyengine.reference import markdown
+    from policyengine.tools.reference import markdown
     assert Path("docs/decisions.md").read_text(encoding="utf-8") == markdown(policies)

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from policyengine.decision_log import GENESIS, DecisionLog, LogError, Verification, canonical, default_path
+from policyengine.audit.log import GENESIS, DecisionLog, LogError, Verification, canonical, default_path
 from policyengine.errors import PolicyEngineError
 
 POLICY_A = "sha256:" + "a" * 64
@@ -421,7 +421,7 @@ def test_default_path(monkeypatch, tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys
-    from policyengine.decision_log import DecisionLog
+    from policyengine.audit.log import DecisionLog
     path, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with DecisionLog(path) as log:
         for i in range(n):

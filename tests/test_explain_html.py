@@ -5,9 +5,9 @@ from html.parser import HTMLParser
 import pytest
 
 import policyengine
-from policyengine.explain import WORDS
-from policyengine.explain_html import HTML_WORDS, render
-from policyengine.redact import view
+from policyengine.present.explain import WORDS
+from policyengine.present.explain_html import HTML_WORDS, render
+from policyengine.audit.redact import view
 
 FACTS = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5}
 AS_OF = "2009-04-01"

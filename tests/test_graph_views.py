@@ -10,7 +10,7 @@ import pytest
 
 import policyengine
 from policyengine import InputError
-from policyengine.graph_views import add_parsers, impact, run_graph, run_impact, subgraph, to_dot, to_mermaid
+from policyengine.tools.graph_views import add_parsers, impact, run_graph, run_impact, subgraph, to_dot, to_mermaid
 from policyengine.model import Label
 
 POLICIES = str(Path(__file__).resolve().parents[1] / "policies")

@@ -1,6 +1,6 @@
 """The clause inventory finds unencoded operative sections and citations to no section."""
 import policyengine
-from policyengine import inventory
+from policyengine.tools import inventory
 from policyengine.cli import main
 from helpers import write_policies
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 import policyengine
-from policyengine import lint as lint_mod
+from policyengine.tools import lint as lint_mod
 from policyengine.errors import Location, PolicyError
-from policyengine.lint import Finding, lint
+from policyengine.tools.lint import Finding, lint
 from helpers import INSTRUMENT, write_policies
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"

@@ -176,7 +176,7 @@ def test_impossible_date_is_reported_not_a_crash(tmp_path):
 
 
 def test_yaml_merge_keys_are_overridden_not_duplicates(tmp_path):
-    from policyengine.yamlsource import load_yaml
+    from policyengine.source.yamlsource import load_yaml
     data, _, problems = load_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", "f.yaml")
     assert problems == [] and data["c"] == {"x": 1, "y": 3}
 

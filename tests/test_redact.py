@@ -5,7 +5,7 @@ import pytest
 
 import policyengine
 from policyengine.cli import main
-from policyengine.redact import WITHHELD, view
+from policyengine.audit.redact import WITHHELD, view
 
 FACTS = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5}
 

@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import policyengine
-from policyengine import site
-from policyengine.testing import load_cases
+from policyengine.tools import site
+from policyengine.tools.testing import load_cases
 from helpers import write_policies
 
 ROOT = Path(__file__).resolve().parents[1]

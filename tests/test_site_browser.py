@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import policyengine
-from policyengine import site
+from policyengine.tools import site
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE_PAGE = "ldp/rules/ldp.performance_pay.eligible.html"

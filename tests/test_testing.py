@@ -1,5 +1,5 @@
 """The YAML test runner fails when the policy disagrees with the expectation."""
-from policyengine.testing import Case, run_case, policies_for
+from policyengine.tools.testing import Case, run_case, policies_for
 from pathlib import Path
 
 ROOT = Path("policies").resolve()

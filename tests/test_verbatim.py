@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import policyengine
-from policyengine import inventory
+from policyengine.tools import inventory
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 INSTRUMENTS = {"ldp": "004_97dea53b88530bd6.txt", "qs": "003_0ba08fb8089ac98d.txt",

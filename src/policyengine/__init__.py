@@ -6,7 +6,7 @@
 __version__ = "0.1.0"
 
 from .errors import InputError, NotInForceError, PolicyEngineError, PolicyError, UnknownDecisionError  # noqa: E402
-from .loader import load  # noqa: E402
+from .source.loader import load  # noqa: E402
 
 __all__ = ["load", "PolicyError", "InputError", "NotInForceError", "PolicyEngineError", "UnknownDecisionError",
            "__version__"]

@@ -15,15 +15,15 @@ from typing import Any
 
 import jsonschema
 
-from . import typecheck
-from .errors import Location, PolicyError, Problem, did_you_mean
-from .expr.parser import ExprSyntaxError, parse
-from .facts import Bad, converter
-from .model import (SCALARS, Body, Catalogue, Condition, Entry, ExceptionClause, Expr, FactDecl, Instrument, Label,
+from ..expr import typecheck
+from ..errors import Location, PolicyError, Problem, did_you_mean
+from ..expr.parser import ExprSyntaxError, parse
+from ..runtime.facts import Bad, converter
+from ..model.elements import (SCALARS, Body, Catalogue, Condition, Entry, ExceptionClause, Expr, FactDecl, Instrument, Label,
                     Query, Rule, RuleVersion, Section, Table, TableKey, TableVersion, Type)
 from .yamlsource import SourceMap, load_yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 FORMAT = "policyengine/1"
 _CITATION = re.compile(r"(?:Appendix\s+([A-Z])(?:\s*,\s*|\s+))?(?:(?:s\.|section)\s*)?([0-9]+(?:\.[0-9]+)*)?((?:\([0-9a-z]+\))*)")
 
@@ -447,7 +447,7 @@ class _Builder:
 
 def load(root: str | Path = "policies"):
     """Load and check every policy file under root; raise PolicyError listing every problem."""
-    from .engine import Policies
+    from ..runtime.evaluator import Policies
 
     root = Path(root)
     if not root.exists():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .errors import InputError, did_you_mean
+from ..errors import InputError, did_you_mean
 
 DISPATCH = "qs.meets_standard"
 WORDS = {
@@ -66,7 +66,7 @@ def tree(policies, rid: str, level=None, sub_group=None, depth: int = 0) -> dict
 
 
 def _rule_refs(expr):
-    from .expr import ast
+    from ..expr import ast
     for n in ast.walk(expr.node):
         if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule":
             yield n.ref[1].id
@@ -115,7 +115,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from .loader import load
+    from ..source.loader import load
     policies = load(args.policies)
     group = args.group.strip().upper()
     rid = rule_id(group)

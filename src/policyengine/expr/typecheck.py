@@ -3,10 +3,10 @@ reject cycles, and infer and check types, so that evaluation never meets a type 
 """
 from __future__ import annotations
 
-from .errors import Problem, did_you_mean
-from .expr import ast
-from .graph import DependencyGraph
-from .model import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
+from ..errors import Problem, did_you_mean
+from . import ast
+from ..model.graph import DependencyGraph
+from ..model.elements import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
 
 ANY = Type("any")
 FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between", "given", "any", "all"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, Problem
+from ..errors import Location, Problem
 
 Path = tuple
 

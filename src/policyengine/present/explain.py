@@ -6,7 +6,7 @@ seed gives it (English only), and the French account says so.
 """
 from __future__ import annotations
 
-from .values import plain
+from ..values import plain
 
 WORDS = {
     "en": {

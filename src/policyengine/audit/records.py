@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .decision_log import DecisionLog, LogError
-from .errors import InputError, PolicyEngineError
+from .log import DecisionLog, LogError
+from ..errors import InputError, PolicyEngineError
 
 SUBJECT = "subject_id"  # reserved fact name: who a decision is about, kept in the log, not read by rules
 
@@ -55,7 +55,7 @@ class Replay:
 
 
 def _policies_from_log(dl: DecisionLog, policy_hash: str):
-    from .loader import load
+    from ..source.loader import load
     files = dl.policy_files(policy_hash)
     tmp = tempfile.TemporaryDirectory(prefix="policyengine-replay-")
     root = Path(tmp.name) / "policies"

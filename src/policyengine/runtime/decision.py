@@ -5,9 +5,9 @@ when someone asks for them.
 """
 from __future__ import annotations
 
-from .expr import ast
-from .expr.compile import _UNSET, Frame
-from .values import plain
+from ..expr import ast
+from .compile import _UNSET, Frame
+from ..values import plain
 
 
 class Decision:
@@ -90,7 +90,7 @@ class Decision:
         }
 
     def explain(self, lang: str = "en") -> str:
-        from .explain import explain_text
+        from ..present.explain import explain_text
         return explain_text(self, lang)
 
     def __repr__(self) -> str:
@@ -98,7 +98,7 @@ class Decision:
 
 
 def _engine_version() -> str:
-    from . import __version__
+    from .. import __version__
     return __version__
 
 

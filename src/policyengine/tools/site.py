@@ -22,7 +22,7 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 # Interface words; every key has both languages.
 WORDS = {
@@ -319,7 +319,7 @@ def anchor(ident: str) -> str:
 class _Site:
     def __init__(self, policies, tests_root: Path | None):
         from . import testing
-        from .errors import PolicyEngineError
+        from ..errors import PolicyEngineError
 
         self.p = policies
         self.g = policies.graph.g
@@ -869,7 +869,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from . import load
+    from .. import load
 
     policies = load(args.policies)
     files = build(policies, Path(args.out))

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from .engine import as_date
-from .errors import InputError, PolicyEngineError
-from .loader import load
-from .values import plain
+from ..runtime.evaluator import as_date
+from ..errors import InputError, PolicyEngineError
+from ..source.loader import load
+from ..values import plain
 
 
 @dataclass

@@ -10,11 +10,11 @@ import bisect
 import datetime as dt
 from pathlib import Path
 
-from .errors import InputError, NotInForceError, UnknownDecisionError, did_you_mean
-from .expr.compile import (AS_OF, TRACE, Conflict, ExprCompiler, Frame, Missing, Refused, Tracer, _UNSET,
+from ..errors import InputError, NotInForceError, UnknownDecisionError, did_you_mean
+from .compile import (AS_OF, TRACE, Conflict, ExprCompiler, Frame, Missing, Refused, Tracer, _UNSET,
                            _gather, _merge, enter, evaluate_all)
 from .facts import Bad, converter
-from .model import Rule, Table
+from ..model.elements import Rule, Table
 from .decision import Decision
 
 TRACE_LEVELS = ("none", "audit", "full")
@@ -111,7 +111,7 @@ class Policies:
         by any rule).
         """
         if log is not None:
-            from . import audit
+            from ..audit import records as audit
             subject = facts.get(audit.SUBJECT) if isinstance(facts, dict) else None
             rest = {k: v for k, v in facts.items() if k != audit.SUBJECT} if subject is not None else facts
             d = self.evaluate(decision, rest, as_of, trace)
@@ -249,7 +249,7 @@ class RuleCompiler:
             def select(env):
                 case = cases.get(on(env), default)
                 if case is None:
-                    from .expr.compile import EvaluationError
+                    from .compile import EvaluationError
                     raise EvaluationError(f"{where}: rule '{rule.id}' has no case for {on(env)!r} and no default")
                 return case(env)
             return select

@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass, field
 
 from . import testing
-from .errors import PolicyError
-from .expr.compile import Frame
-from .model import Expr, Rule
+from ..errors import PolicyError
+from ..runtime.compile import Frame
+from ..model.elements import Expr, Rule
 
 
 @dataclass
@@ -121,7 +121,7 @@ def report(policies, seen: Seen) -> list[InstrumentCoverage]:
 
 def _needs_gap(policies, expr, seen=None) -> bool:
     """Whether an expression can only be decided through a rule whose text the source lost."""
-    from .expr import ast
+    from ..expr import ast
     seen = set() if seen is None else seen
     return any(_rule_needs_gap(policies, n.ref[1], seen) for n in ast.walk(expr.node)
                if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule")

@@ -55,8 +55,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import inventory
-from .errors import Location, did_you_mean
-from .expr import ast
+from ..errors import Location, did_you_mean
+from ..expr import ast
 
 CODES = {
     "PE001": "clause without citation",
@@ -413,7 +413,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from .loader import load
+    from ..source.loader import load
     findings = lint(load(args.dir))
     if getattr(args, "format", "text") == "json":
         print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

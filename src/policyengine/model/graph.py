@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .errors import Location, Problem
+from ..errors import Location, Problem
 
 
 def node(kind: str, name: str) -> tuple[str, str]:

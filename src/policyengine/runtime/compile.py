@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 from decimal import Decimal, InvalidOperation
 
-from . import ast
+from ..expr import ast
 from .. import values as V
 from ..errors import NotInForceError, PolicyEngineError
 

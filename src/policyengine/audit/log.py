@@ -31,7 +31,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import PolicyEngineError
+from ..errors import PolicyEngineError
 
 FORMAT_VERSION = 1
 KIND = "policyengine decision log"

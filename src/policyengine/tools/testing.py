@@ -12,10 +12,10 @@ from pathlib import Path
 
 import jsonschema
 
-from .errors import InputError, NotInForceError, PolicyError, Problem
-from .loader import SCHEMA_DIR, _jsonable, load
-from .values import plain
-from .yamlsource import load_yaml
+from ..errors import InputError, NotInForceError, PolicyError, Problem
+from ..source.loader import SCHEMA_DIR, _jsonable, load
+from ..values import plain
+from ..source.yamlsource import load_yaml
 
 _CACHE: dict = {}
 

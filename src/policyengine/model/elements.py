@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Location
+from ..errors import Location
 
 
 @dataclass(frozen=True)

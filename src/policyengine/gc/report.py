@@ -16,9 +16,9 @@ from pathlib import Path
 
 import jsonschema
 
-from .errors import InputError
-from .loader import SCHEMA_DIR
-from .values import plain
+from ..errors import InputError
+from ..source.loader import SCHEMA_DIR
+from ..values import plain
 
 SCHEMA = SCHEMA_DIR / "pl06_performance_pay_report.schema.json"
 CODES_TABLE = "ldp.report_rating_codes"  # s. 14 rating codes, read from the policy

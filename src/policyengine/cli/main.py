@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from . import __version__
-from .errors import InputError, NotInForceError, PolicyEngineError, PolicyError
-from .loader import load
+from .. import __version__
+from ..errors import InputError, NotInForceError, PolicyEngineError, PolicyError
+from ..source.loader import load
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_NOT_IN_FORCE = 0, 1, 2, 3
 DEFAULT_POLICIES = "policies"
@@ -123,7 +123,12 @@ def _parser() -> argparse.ArgumentParser:
         p_.add_argument("--log", metavar="PATH", default="", help="decision log file (default: see `log --help`)")
         p_.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
 
-    from . import coverage, diff, graph_views, lint, requirements, site
+    from ..tools import coverage
+    from ..tools import diff
+    from ..tools import graph_views
+    from ..tools import lint
+    from ..gc import requirements
+    from ..tools import site
     coverage.add_parser(sub)
     requirements.add_parser(sub)
     site.add_parser(sub)
@@ -173,26 +178,26 @@ def _load(path: str):
 
 
 def _default_log() -> str:
-    from .decision_log import default_path
+    from ..audit.log import default_path
     return str(default_path())
 
 
 def _print_record(record: dict, policies, fmt: str, lang: str, view_name: str) -> None:
-    from .explain import explain_record
-    from .redact import view
+    from ..present.explain import explain_record
+    from ..audit.redact import view
     shown = view(record, policies, view_name)
     if fmt == "json":
         print(json.dumps(shown, ensure_ascii=False, indent=2))
     elif fmt == "html":
-        from .explain_html import render
+        from ..present.explain_html import render
         print(render(shown, lang, policies))
     else:
         print(explain_record(shown, policies, lang))
 
 
 def _log_command(args) -> int:
-    from . import audit
-    from .decision_log import DecisionLog
+    from ..audit import records as audit
+    from ..audit.log import DecisionLog
     if args.log_command is None:
         _parser().parse_args(["log", "--help"])
     path = args.log or _default_log()
@@ -255,27 +260,27 @@ def main(argv: list[str] | None = None) -> int:
                 print("rules nothing uses: " + ", ".join(unused))
             return EXIT_OK
         if args.command == "inventory":
-            from . import inventory
+            from ..tools import inventory
             inv = inventory.build(_load(args.policies), args.instrument)
             print(json.dumps(inv.to_dict(), indent=2, ensure_ascii=False) if args.format == "json"
                   else inventory.render_text(inv))
             return EXIT_OK if inv.complete else EXIT_POLICY
         if args.command == "requirements":
-            from . import requirements
+            from ..gc import requirements
             return requirements.run(args)
         if args.command == "docs":
-            from . import site
+            from ..tools import site
             return site.run(args)
         if args.command == "lint":
-            from . import lint
+            from ..tools import lint
             return lint.run(args)
         if args.command in ("graph", "impact"):
             return args.func(args)
         if args.command == "diff":
-            from . import diff
+            from ..tools import diff
             return diff.run(args)
         if args.command == "test":
-            from . import coverage
+            from ..tools import coverage
             return coverage.run(args)
         if args.command == "log":
             return _log_command(args)
@@ -291,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                   else result.explain(args.lang))
             return EXIT_OK
         if args.command == "report":
-            from . import report
-            from .engine import as_date
+            from ..gc import report
+            from ..runtime.evaluator import as_date
             as_of = as_date(args.as_of) if args.as_of else None
             submitted = as_date(args.submitted) if args.submitted else None
             policies = _load(args.policies) if as_of else None
@@ -304,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "decisions":
             policies = _load(args.policies)
             if args.format == "markdown":
-                from .reference import markdown
+                from ..tools.reference import markdown
                 print(markdown(policies), end="")
                 return EXIT_OK
             for did in policies.decisions:

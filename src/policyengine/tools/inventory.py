@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import InputError, did_you_mean
+from ..errors import InputError, did_you_mean
 
 
 @dataclass

@@ -14,7 +14,7 @@ import json
 
 import networkx as nx
 
-from .errors import InputError, UnknownDecisionError, did_you_mean
+from ..errors import InputError, UnknownDecisionError, did_you_mean
 
 _KIND_ORDER = {"rule": 0, "table": 1, "fact": 2}
 
@@ -301,7 +301,7 @@ def add_parsers(subparsers) -> None:
 
 
 def _load(path: str):
-    from .loader import load
+    from ..source.loader import load
     return load(path)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .engine import as_date
-from .errors import InputError, NotInForceError, did_you_mean
+from .evaluator import as_date
+from ..errors import InputError, NotInForceError, did_you_mean
 from .facts import Bad, converter
-from .values import plain
+from ..values import plain
 
 
 @dataclass

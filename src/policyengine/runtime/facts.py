@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from .model import FactDecl
+from ..model.elements import FactDecl
 
 
 class _Bad(Exception):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from .errors import InputError
-from .values import plain
+from ..errors import InputError
+from ..values import plain
 
 WITHHELD = "[withheld]"
 VIEWS = ("full", "public")

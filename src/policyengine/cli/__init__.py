@@ -1,0 +1,2 @@
+"""The `policyengine` command."""
+from .main import main, run  # noqa: F401
