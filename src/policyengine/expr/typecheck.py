@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import Problem, did_you_mean
 from . import ast
+from ..model import walk
 from ..model.graph import DependencyGraph
 from ..model.elements import BOOLEAN, DATE, DECIMAL, DURATION, INTEGER, MONEY, TEXT, Expr, Rule, Type
 
@@ -309,39 +310,12 @@ class _Checker:
 
     # -- rules --------------------------------------------------------------------------
     def exprs_of(self, rule: Rule):
-        for v in rule.versions:
-            if v.body.expr:
-                yield v.body.expr
-            yield from v.body.fields.values()
-            yield from (e for e in (v.body.on, v.body.default) if e is not None)
-            yield from v.body.cases.values()
-            for item in v.body.items:
-                if item.expr:
-                    yield item.expr
-            for ex in v.exceptions:
-                if ex.when:
-                    yield ex.when
-                if ex.value:
-                    yield ex.value
+        return (e for _, _, e in walk.expressions(rule))
 
     def type_rule(self, rule: Rule) -> None:
         result = None
         for v in rule.versions:
-            if v.body.kind == "value" and v.body.expr:
-                t = self.infer(v.body.expr, v.body.expr.node)
-            elif v.body.kind == "select":
-                t = self.select_type(v.body)
-            elif v.body.kind == "record":
-                t = Type("record", fields=tuple((k, self.infer(x, x.node)) for k, x in v.body.fields.items()))
-            elif v.body.kind in ("all", "any"):
-                for item in v.body.items:
-                    if item.expr:
-                        self.expect_bool(item.expr, item.expr.node, self.infer(item.expr, item.expr.node), f"a condition of '{v.body.kind}'")
-                    elif item.rule and item.rule.type not in (BOOLEAN, None, ANY):
-                        self.problems.append(Problem(item.rule.location, f"condition '{item.rule.id}' must be true/false, found {item.rule.type}"))
-                t = BOOLEAN
-            else:
-                t = ANY
+            t = _BodyTyper(self).visit(v.body)
             for ex in v.exceptions:
                 if ex.when:
                     self.expect_bool(ex.when, ex.when.node, self.infer(ex.when, ex.when.node), "an exception's 'when'")
@@ -360,19 +334,6 @@ class _Checker:
                 and not (declared.kind == "text" and rule.type.kind == "enum"):
             shown = declared.kind if loose else declared
             self.problems.append(Problem(rule.location, f"rule '{rule.id}' is declared {shown} but computes {rule.type}"))
-
-    def select_type(self, b) -> Type:
-        """The cases' common type; case keys are checked against the values `on` can take."""
-        on = self.infer(b.on, b.on.node) if b.on else ANY
-        allowed = on.values if on.kind == "enum" else None
-        t = ANY
-        for key, e in b.cases.items():
-            if allowed is not None and key not in allowed:
-                self.error(e, None, f"case '{key}' is not a value of {on}{did_you_mean(str(key), map(str, allowed))}")
-            t = self.unify(e, e.node, t, self.infer(e, e.node), "the cases of 'select'")
-        if b.default is not None:
-            t = self.unify(b.default, b.default.node, t, self.infer(b.default, b.default.node), "the cases of 'select'")
-        return t
 
     def _unify_versions(self, rule, a, b):
         if a == b or b == ANY:
@@ -411,6 +372,46 @@ class _Checker:
             if kind == "rule":
                 self.type_rule(self.rules[name])
         return g
+
+
+class _BodyTyper(walk.BodyVisitor):
+    """The type a rule body computes (checking its conditions on the way)."""
+
+    def __init__(self, checker: _Checker):
+        self.c = checker
+
+    def visit_value(self, b) -> Type:
+        return self.c.infer(b.expr, b.expr.node) if b.expr else ANY
+
+    def visit_gap(self, b) -> Type:
+        return ANY
+
+    def visit_record(self, b) -> Type:
+        return Type("record", fields=tuple((k, self.c.infer(x, x.node)) for k, x in b.fields.items()))
+
+    def visit_conditions(self, b) -> Type:
+        c = self.c
+        for item in b.items:
+            if item.expr:
+                c.expect_bool(item.expr, item.expr.node, c.infer(item.expr, item.expr.node), f"a condition of '{b.kind}'")
+            elif item.rule and item.rule.type not in (BOOLEAN, None, ANY):
+                c.problems.append(Problem(item.rule.location, f"condition '{item.rule.id}' must be true/false, "
+                                                              f"found {item.rule.type}"))
+        return BOOLEAN
+
+    def visit_select(self, b) -> Type:
+        """The cases' common type; case keys are checked against the values `on` can take."""
+        c = self.c
+        on = c.infer(b.on, b.on.node) if b.on else ANY
+        allowed = on.values if on.kind == "enum" else None
+        t = ANY
+        for key, e in b.cases.items():
+            if allowed is not None and key not in allowed:
+                c.error(e, None, f"case '{key}' is not a value of {on}{did_you_mean(str(key), map(str, allowed))}")
+            t = c.unify(e, e.node, t, c.infer(e, e.node), "the cases of 'select'")
+        if b.default is not None:
+            t = c.unify(b.default, b.default.node, t, c.infer(b.default, b.default.node), "the cases of 'select'")
+        return t
 
 
 def check(instruments, facts, rules, tables):

@@ -137,18 +137,53 @@ class Expr:
         return self.smap.inside(self.path, node.line, node.col)
 
 
-@dataclass
 class Body:
-    """What a rule version computes: an expression, a set of conditions, or a record."""
+    """What a rule version computes.  One typed variant per kind of body; walk them with
+    `model.walk` (a visitor per variant) rather than switching on `kind`."""
 
-    kind: str  # "value" | "all" | "any" | "record" | "gap" | "select"
-    expr: Expr | None = None
+    kind = ""  # the YAML key that wrote it: value | all | any | record | gap | select
+
+
+@dataclass
+class ValueBody(Body):
+    """`value: EXPR`: the rule is the expression's value."""
+
+    expr: Expr | None
+    kind = "value"
+
+
+@dataclass
+class ConditionsBody(Body):
+    """`all: [...]` / `any: [...]`: conditions combined with Kleene and / or."""
+
+    kind: str  # "all" | "any"
     items: list["Condition"] = field(default_factory=list)
+
+
+@dataclass
+class RecordBody(Body):
+    """`record: {field: EXPR}`: a record of named values."""
+
     fields: dict[str, Expr] = field(default_factory=dict)
-    gap: dict | None = None  # for kind "gap": what the source lost, and where
-    on: Expr | None = None  # for kind "select": the value that picks a case
+    kind = "record"
+
+
+@dataclass
+class GapBody(Body):
+    """`gap: {...}`: the source text lost this clause; every decision needing it is undetermined."""
+
+    gap: dict = field(default_factory=dict)
+    kind = "gap"
+
+
+@dataclass
+class SelectBody(Body):
+    """`select: {by, cases, default}`: only the case picked by a value is evaluated."""
+
+    on: Expr | None = None
     cases: dict = field(default_factory=dict)  # case value -> Expr
     default: Expr | None = None
+    kind = "select"
 
 
 @dataclass

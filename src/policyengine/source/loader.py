@@ -19,8 +19,9 @@ from ..expr import typecheck
 from ..errors import Location, PolicyError, Problem, did_you_mean
 from ..expr.parser import ExprSyntaxError, parse
 from ..runtime.facts import Bad, converter
-from ..model.elements import (SCALARS, Body, Catalogue, Condition, Entry, ExceptionClause, Expr, FactDecl, Instrument, Label,
-                    Query, Rule, RuleVersion, Section, Table, TableKey, TableVersion, Type)
+from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Entry, ExceptionClause, Expr, FactDecl,
+                              GapBody, Instrument, Label, Query, RecordBody, Rule, RuleVersion, Section, SelectBody,
+                              Table, TableKey, TableVersion, Type, ValueBody)
 from .yamlsource import SourceMap, load_yaml
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
@@ -402,14 +403,13 @@ class _Builder:
                        f"rule '{rule.id}' needs exactly one of value, all, any, record, gap, select (found {what})")
             return None
         kind = kinds[0]
-        body = Body(kind)
         if kind == "value":
-            body.expr = self.expr(raw["value"], smap, path + ("value",))
+            body = ValueBody(self.expr(raw["value"], smap, path + ("value",)))
         elif kind == "gap":
-            body.gap = dict(raw["gap"])
+            body = GapBody(dict(raw["gap"]))
         elif kind == "select":
             sel, spath = raw["select"], path + ("select",)
-            body.on = self.expr(sel["by"], smap, spath + ("by",))
+            body = SelectBody(self.expr(sel["by"], smap, spath + ("by",)))
             for key, src in sel["cases"].items():
                 e = self.expr(src, smap, spath + ("cases", key))
                 if e:
@@ -417,11 +417,13 @@ class _Builder:
             if "default" in sel:
                 body.default = self.expr(sel["default"], smap, spath + ("default",))
         elif kind == "record":
+            body = RecordBody()
             for name, src in raw["record"].items():
                 e = self.expr(src, smap, path + ("record", name))
                 if e:
                     body.fields[name] = e
         else:
+            body = ConditionsBody(kind)
             for i, item in enumerate(raw[kind]):
                 ipath = path + (kind, i)
                 if isinstance(item, dict):
