@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "report":
             from ..gc import report
-            from ..runtime.evaluator import as_date
+            from ..runtime.facts import as_date
             as_of = as_date(args.as_of) if args.as_of else None
             submitted = as_date(args.submitted) if args.submitted else None
             policies = _load(args.policies) if as_of else None

@@ -13,34 +13,11 @@ from pathlib import Path
 from ..errors import InputError, NotInForceError, UnknownDecisionError, did_you_mean
 from .compile import (AS_OF, TRACE, Conflict, ExprCompiler, Frame, Missing, Refused, Tracer, _UNSET,
                            _gather, _merge, enter, evaluate_all)
-from .facts import Bad, converter
+from .facts import Bad, as_date, converter  # noqa: F401  (as_date: re-exported)
 from ..model.elements import Rule, Table
 from .decision import Decision
 
 TRACE_LEVELS = ("none", "audit", "full")
-
-
-def as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return _DATES[value]
-    except KeyError:
-        pass
-    except TypeError:
-        raise InputError([f"as_of: expected a date (YYYY-MM-DD), got {value!r}"]) from None
-    try:
-        day = dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError([f"as_of: expected a date (YYYY-MM-DD), got {value!r}"]) from None
-    if len(_DATES) < 10000:
-        _DATES[value] = day
-    return day
-
-
-_DATES: dict = {}
 
 
 class _Plan:

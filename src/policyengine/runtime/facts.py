@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from ..errors import InputError
 from ..model.elements import FactDecl
 
 
@@ -138,3 +139,26 @@ def _bound(raw, kind):
 
 
 Bad = _Bad
+
+
+def as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return _DATES[value]
+    except KeyError:
+        pass
+    except TypeError:
+        raise InputError([f"as_of: expected a date (YYYY-MM-DD), got {value!r}"]) from None
+    try:
+        day = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError([f"as_of: expected a date (YYYY-MM-DD), got {value!r}"]) from None
+    if len(_DATES) < 10000:
+        _DATES[value] = day
+    return day
+
+
+_DATES: dict = {}

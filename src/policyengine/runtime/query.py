@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .evaluator import as_date
+from .facts import as_date
 from ..errors import InputError, NotInForceError, did_you_mean
 from .facts import Bad, converter
 from ..values import plain

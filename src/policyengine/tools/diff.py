@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ..runtime.evaluator import as_date
+from ..runtime.facts import as_date
 from ..errors import InputError, PolicyEngineError
 from ..source.loader import load
 from ..values import plain
