@@ -13,12 +13,14 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 UNIT_BASE = {"day": ("days", 1), "week": ("days", 7), "month": ("months", 1), "year": ("months", 12)}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Duration:
     """A length of time in days or in months (weeks and years are normalised into them).
 
     Days and months do not compare: a month is not a fixed number of days, and guessing
-    would make date rules disagree with the law.
+    would make date rules disagree with the law.  The type checker refuses mixing them at
+    load; adding, subtracting or ordering them here raises ValueError as a safety net.
+    (`==` stays structural, so durations remain hashable set members and dict keys.)
     """
 
     amount: int
@@ -31,6 +33,35 @@ class Duration:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.unit}"
+
+    def _same_unit(self, other, verb: str) -> bool:
+        """True for a duration of the same unit, False for a non-duration; raises for the other unit."""
+        if not isinstance(other, Duration):
+            return False
+        if other.unit != self.unit:
+            raise ValueError(f"cannot {verb} {self.unit} with {other.unit}: a month is not a fixed number of days")
+        return True
+
+    def __neg__(self) -> "Duration":
+        return Duration(-self.amount, self.unit)
+
+    def __add__(self, other):
+        return Duration(self.amount + other.amount, self.unit) if self._same_unit(other, "add") else NotImplemented
+
+    def __sub__(self, other):
+        return Duration(self.amount - other.amount, self.unit) if self._same_unit(other, "subtract") else NotImplemented
+
+    def __lt__(self, other):
+        return self.amount < other.amount if self._same_unit(other, "compare") else NotImplemented
+
+    def __le__(self, other):
+        return self.amount <= other.amount if self._same_unit(other, "compare") else NotImplemented
+
+    def __gt__(self, other):
+        return self.amount > other.amount if self._same_unit(other, "compare") else NotImplemented
+
+    def __ge__(self, other):
+        return self.amount >= other.amount if self._same_unit(other, "compare") else NotImplemented
 
 
 def add_duration(day: dt.date, d: Duration, sign: int = 1) -> dt.date:

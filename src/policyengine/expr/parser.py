@@ -10,14 +10,14 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast
+from .. import limits
 from ..values import Duration
 
 MAX_LENGTH = 4000
-MAX_DEPTH = 60
 
 
 class ExprSyntaxError(Exception):
@@ -38,9 +38,23 @@ def _pos(meta_or_token) -> dict:
     return {"line": line, "col": col}
 
 
-def _number(text: str) -> Decimal | int:
-    text = text.replace("_", "")
-    return Decimal(text) if "." in text else int(text)
+def _number(token) -> Decimal | int:
+    """A literal's exact value, refused beyond the limits every computation keeps to."""
+    text = str(token).lstrip("$").replace("_", "")
+    if "." not in text:
+        digits = len(text.lstrip("0")) or 1
+        if digits > limits.MAX_INTEGER_DIGITS:
+            raise ExprSyntaxError(f"a whole number of {digits} digits: at most {limits.MAX_INTEGER_DIGITS}",
+                                  **_pos(token))
+        return int(text)
+    value = Decimal(text)
+    digits = len(value.as_tuple().digits)
+    if digits > limits.PRECISION:
+        raise ExprSyntaxError(f"a number of {digits} significant digits: at most {limits.PRECISION}", **_pos(token))
+    if abs(value.adjusted()) > limits.MAX_EXPONENT:
+        raise ExprSyntaxError(f"a number of magnitude 10^{value.adjusted()}: at most 10^±{limits.MAX_EXPONENT}",
+                              **_pos(token))
+    return value
 
 
 @v_args(meta=True)
@@ -50,7 +64,7 @@ class _Build(Transformer):
         return ast.Literal(v, "decimal" if isinstance(v, Decimal) else "integer", **_pos(c[0]))
 
     def money(self, meta, c):
-        return ast.Literal(Decimal(c[0][1:].replace("_", "")), "money", **_pos(c[0]))
+        return ast.Literal(Decimal(_number(c[0])), "money", **_pos(c[0]))
 
     def date(self, meta, c):
         try:
@@ -152,20 +166,38 @@ def _expected(exc: UnexpectedInput) -> str:
     return f"; expected {', '.join(names[:6])}" if names else ""
 
 
-def _depth(text: str) -> int:
-    depth = best = 0
-    for ch in text:
-        if ch in "([":
-            depth += 1
-            best = max(best, depth)
-        elif ch in ")]":
-            depth -= 1
-    return best + text.count(" if ")
+def _ast_depth(tree: Tree) -> int:
+    """The depth the AST built from `tree` will have, every node counted, found without recursion.
+
+    lark's LALR parse is iterative but its Transformer (and everything after it: copy, type
+    check, compile, evaluate) recurses, so the depth is bounded before transforming.  It is
+    the AST's exact depth: `a + b + c` is one parse node but nests as ((a + b) + c), and a
+    named argument (`to=`) adds no node.
+    """
+    depth: dict[int, int] = {}
+    stack = [(tree, False)]
+    while stack:
+        node, done = stack.pop()
+        kids = [c for c in node.children if isinstance(c, Tree)]
+        if not done:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids)
+            continue
+        if node.data in ("sum", "product"):  # operand, op, operand, ...: left-nested Binary nodes
+            operands = node.children[0::2]
+            m = len(operands) - 1
+            depth[id(node)] = max(depth.get(id(x), 0) + m - max(i - 1, 0) for i, x in enumerate(operands))
+        else:
+            depth[id(node)] = max((depth[id(k)] for k in kids), default=0) + (node.data != "kwarg")
+    return depth[id(tree)]
 
 
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> ast.Node:
     tree = _parser().parse(text)
+    if isinstance(tree, Tree) and (depth := _ast_depth(tree)) > limits.MAX_EXPR_DEPTH:
+        raise ExprSyntaxError(f"expression nests too deeply ({depth} levels, at most {limits.MAX_EXPR_DEPTH}): "
+                              f"split it into named rules", **_pos(tree.meta))
     try:
         return _Build().transform(tree)
     except VisitError as exc:
@@ -180,8 +212,6 @@ def parse(text: str) -> ast.Node:
         text = str(text)
     if len(text) > MAX_LENGTH:
         raise ExprSyntaxError(f"expression is longer than {MAX_LENGTH} characters; split it into rules")
-    if _depth(text) > MAX_DEPTH:
-        raise ExprSyntaxError(f"expression nests deeper than {MAX_DEPTH} levels; split it into rules")
     try:
         # a fresh copy: the type checker annotates nodes, and cached trees are shared
         return _copy(_parse_cached(text))

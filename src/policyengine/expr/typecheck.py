@@ -3,6 +3,10 @@ reject cycles, and infer and check types, so that evaluation never meets a type 
 """
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
+from .. import limits
 from ..errors import Problem, did_you_mean
 from . import ast
 from ..model import walk
@@ -13,6 +17,12 @@ ANY = Type("any")
 FUNCTIONS = {"min", "max", "round", "floor", "abs", "months_between", "days_between", "given", "any", "all"}
 QUANTIFIERS = {"any", "all"}  # any(records, condition): the condition reads each record's fields by name
 KEYWORDS = {"as_of"}
+MONTH_NOT_DAYS = "a month is not a fixed number of days"
+
+
+def _units_clash(a: Type, b: Type) -> bool:
+    """Both durations, one in days and one in months: they never add, compare or mix."""
+    return a.kind == b.kind == "duration" and None not in (a.unit, b.unit) and a.unit != b.unit
 
 
 class _Checker:
@@ -100,8 +110,10 @@ class _Checker:
 
     def _infer(self, e: Expr, n) -> Type:
         if isinstance(n, ast.Literal):
+            if n.kind == "duration":
+                return Type("duration", unit=n.value.unit)
             return {"boolean": BOOLEAN, "integer": INTEGER, "decimal": DECIMAL, "money": MONEY, "text": TEXT,
-                    "date": DATE, "duration": DURATION}[n.kind]
+                    "date": DATE}[n.kind]
         if isinstance(n, ast.Name):
             if n.ref is None:
                 return ANY
@@ -168,6 +180,9 @@ class _Checker:
                                             f"{did_you_mean(str(key_node.value), map(str, key.values))}")
                 elif kt.kind == "enum" and not set(kt.values) & set(key.values):
                     self.error(e, key_node, f"no value of {kt} is a '{key.name}' of table '{n.table}'")
+                elif kt.kind not in ("enum", "any") and not any(_is_a(kt, v) for v in key.values):
+                    self.error(e, key_node, f"no {kt} is a '{key.name}' of table '{n.table}' "
+                                            f"({', '.join(map(str, key.values))})")
             return table.value_type
         return ANY
 
@@ -183,10 +198,14 @@ class _Checker:
             if a.kind == "date" and b.kind == "duration":
                 return DATE
             if a.kind == "date" and b.kind == "date":
-                self.error(e, n, "cannot subtract dates: use days_between(a, b) or months_between(a, b)")
+                self.error(e, n, f"cannot {'add' if op == '+' else 'subtract'} dates: "
+                                 f"use days_between(a, b) or months_between(a, b)")
+                return ANY
+            if _units_clash(a, b):
+                self.error(e, n, f"cannot {'add' if op == '+' else 'subtract'} {a.unit} and {b.unit}: {MONTH_NOT_DAYS}")
                 return ANY
             if a.kind == b.kind == "duration":
-                return DURATION
+                return a if a == b else DURATION
             if a.kind == b.kind == "money":
                 return MONEY
             if "money" in (a.kind, b.kind) and a.numeric and b.numeric:
@@ -205,6 +224,9 @@ class _Checker:
                 return INTEGER if a.kind == b.kind == "integer" else DECIMAL
         elif op == "/":
             if a.numeric and b.numeric:
+                if isinstance(n.right, ast.Literal) and n.right.value == 0:
+                    self.error(e, n, "division by zero")
+                    return ANY
                 if a.kind == "money":
                     return DECIMAL if b.kind == "money" else MONEY
                 if b.kind == "money":
@@ -236,6 +258,9 @@ class _Checker:
             if a.kind in ("boolean", "text") and op not in ("==", "!="):
                 self.error(e, n, f"'{op}' does not order {a} values")
             return
+        elif _units_clash(a, b):
+            self.error(e, n, f"cannot compare {a.unit} with {b.unit}: {MONTH_NOT_DAYS}")
+            return
         elif a.kind == b.kind == "duration":
             return
         self.error(e, n, f"cannot compare {a} with {b}")
@@ -254,6 +279,11 @@ class _Checker:
                     return Type(kind)
         if {a.kind, b.kind} <= {"enum", "text"}:
             return TEXT if TEXT in (a, b) else Type("enum", tuple(dict.fromkeys(a.values + b.values)))
+        if _units_clash(a, b):
+            self.error(e, n, f"{what} mix {a.unit} and {b.unit}: {MONTH_NOT_DAYS}")
+            return ANY
+        if a.kind == b.kind == "duration":  # one of unknown unit
+            return DURATION
         self.error(e, n, f"{what} have different types: {a} and {b}")
         return ANY
 
@@ -278,11 +308,14 @@ class _Checker:
             if k not in allowed:
                 self.error(e, n.kwargs[k], f"{fn}() has no argument '{k}'{did_you_mean(k, allowed)}")
         if fn in ("min", "max"):
-            if not args:
-                self.error(e, n, f"{fn}() needs at least one value")
-                return ANY
+            if len(args) < 2:
+                self.error(e, n, f"{fn}() needs at least two values, e.g. {fn}(a, b)")
+                return args[0] if args else ANY
             t = args[0]
             for a, at in zip(n.args[1:], args[1:]):
+                if _units_clash(t, at):
+                    self.error(e, a, f"cannot compare {t.unit} with {at.unit}: {MONTH_NOT_DAYS}")
+                    return ANY
                 t = self.unify(e, a, t, at, f"the values of {fn}()")
             if not (t.numeric or t.kind in ("date", "duration", "any")):
                 self.error(e, n, f"{fn}() needs numbers, amounts, dates or durations, found {t}")
@@ -297,6 +330,10 @@ class _Checker:
                 step = n.kwargs["to"]
                 if not isinstance(step, ast.Literal) or step.kind not in ("integer", "decimal", "money") or step.value <= 0:
                     self.error(e, step, "round(..., to=STEP) needs a positive number, e.g. to=100")
+                elif not _sane_step(Decimal(step.value)):
+                    self.error(e, step, f"round(..., to=STEP) needs a step of at most {limits.PRECISION} digits, "
+                                        f"from 1E-{limits.PRECISION - 1} to 1E+{limits.PRECISION - 1}: "
+                                        f"a finer or coarser step cannot be computed exactly")
             return args[0]
         if fn in ("months_between", "days_between"):
             if len(args) != 2:
@@ -329,7 +366,8 @@ class _Checker:
             result = t if result is None else self._unify_versions(rule, result, t)
         rule.type = result or ANY
         declared = rule.declared_type
-        loose = declared is not None and declared.kind in ("list", "enum")  # declared by kind only
+        loose = declared is not None and (declared.kind in ("list", "enum")  # declared by kind only
+                                          or declared == DURATION)  # `type: duration`: days or months
         if declared and rule.type != ANY and (declared.kind != rule.type.kind if loose else declared != rule.type) \
                 and not (declared.kind == "text" and rule.type.kind == "enum"):
             shown = declared.kind if loose else declared
@@ -340,6 +378,12 @@ class _Checker:
             return a
         if a == ANY:
             return b
+        if _units_clash(a, b):
+            self.problems.append(Problem(rule.location, f"versions of rule '{rule.id}' mix {a.unit} and {b.unit}: "
+                                                        f"{MONTH_NOT_DAYS}"))
+            return a
+        if a.kind == b.kind == "duration":  # one of unknown unit
+            return DURATION
         self.problems.append(Problem(rule.location, f"versions of rule '{rule.id}' compute different types: {a} and {b}"))
         return a
 
@@ -368,6 +412,7 @@ class _Checker:
         if cycles:
             self.problems.extend(cycles)
             return g
+        self.problems.extend(g.too_deep())
         for kind, name in g.order():
             if kind == "rule":
                 self.type_rule(self.rules[name])
@@ -412,6 +457,22 @@ class _BodyTyper(walk.BodyVisitor):
         if b.default is not None:
             t = c.unify(b.default, b.default.node, t, c.infer(b.default, b.default.node), "the cases of 'select'")
         return t
+
+
+def _is_a(t: Type, value) -> bool:
+    """Whether a value of type `t` can equal `value` (a table key), so a lookup can find it."""
+    if isinstance(value, bool) or t.kind == "boolean":
+        return isinstance(value, bool) and t.kind == "boolean"
+    if t.kind == "text":
+        return isinstance(value, str)
+    if t.numeric:
+        return isinstance(value, (int, Decimal))
+    return t.kind == "date" and isinstance(value, dt.date)
+
+
+def _sane_step(step: Decimal) -> bool:
+    """A step whose quotients fit the decimal context: x / 1E-40 has more digits than it keeps."""
+    return len(step.as_tuple().digits) <= limits.PRECISION and abs(step.adjusted()) < limits.PRECISION
 
 
 def check(instruments, facts, rules, tables):

@@ -18,6 +18,7 @@ class Type:
     values: tuple = ()  # enum values
     of: "Type | None" = None  # list item type
     fields: tuple = ()  # record: ((name, Type), ...)
+    unit: str | None = None  # duration: "days" | "months" (None: either), since the two never mix
 
     def __str__(self) -> str:
         if self.kind == "enum":
@@ -35,6 +36,7 @@ class Type:
 
 BOOLEAN, INTEGER, DECIMAL, MONEY = Type("boolean"), Type("integer"), Type("decimal"), Type("money")
 DATE, DURATION, TEXT = Type("date"), Type("duration"), Type("text")
+DAYS, MONTHS = Type("duration", unit="days"), Type("duration", unit="months")  # weeks are days, years months
 SCALARS = {t.kind: t for t in (BOOLEAN, INTEGER, DECIMAL, MONEY, DATE, DURATION, TEXT)}
 
 

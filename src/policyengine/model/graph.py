@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from .. import limits
 from ..errors import Location, Problem
 
 
@@ -44,6 +45,21 @@ class DependencyGraph:
             first = self.g.edges[cycle[0]].get("location")
             problems.append(Problem(first, "cycle: " + " -> ".join(names) + "; " + "; ".join(links)))
         return problems
+
+    def too_deep(self) -> list[Problem]:
+        """The longest chain of rules using rules, if longer than limits.MAX_RULE_DEPTH.
+
+        Evaluation nests one call per link, so a long chain would exhaust the stack; the
+        longest path of the (acyclic: call after `cycles`) rule graph is found iteratively.
+        """
+        rules_only = self.g.subgraph(n for n in self.g if n[0] == "rule")
+        chain = nx.dag_longest_path(rules_only)
+        if len(chain) <= limits.MAX_RULE_DEPTH:
+            return []
+        where = self.g.edges[chain[-2], chain[-1]].get("location")
+        return [Problem(where, f"chain of {len(chain)} rules using rules, from '{chain[-1][1]}' down to "
+                               f"'{chain[0][1]}' (at most {limits.MAX_RULE_DEPTH}): evaluation would nest too "
+                               f"deeply; compute intermediate values in fewer steps")]
 
     def order(self) -> list[tuple]:
         return list(nx.topological_sort(self.g))
