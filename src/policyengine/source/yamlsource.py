@@ -5,16 +5,24 @@ PyYAML's safe constructors build plain data but forget positions; analysts need
 a map from each value's path (tuple of keys and indexes) to its location.  Floats are
 read as exact Decimals (a policy's "0.288" must stay 0.288), and duplicate keys, which
 YAML would silently collapse, are reported.
+
+Everything is bounded (limits.py), so that no file can hang the loader or exhaust memory:
+files are read only if regular and small enough, nesting is bounded, a value that
+contains itself is refused, and the values built with aliases expanded are counted.
 """
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import Location, Problem
+from ..limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 Path = tuple
 
@@ -52,29 +60,168 @@ class SourceMap:
         return Location(self.file, base.line + line - 1, col)
 
 
+class SourceError(Exception):
+    """A file that cannot be read as policy text; carries the located problem."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def read_source(path: Path, file: str | None = None) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or SourceError.
+
+    A FIFO would block forever and a link to /dev/zero never ends, so anything but a
+    regular file (symlinks resolved) is refused before it is opened, and no more than
+    MAX_FILE_BYTES + 1 bytes are ever read.
+    """
+    file = file or str(path)
+    where = Location(file, 1, 1)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise SourceError(Problem(where, "not a regular file"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())  # the file opened may not be the one stat()ed
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceError(Problem(where, "not a regular file"))
+            if info.st_size > MAX_FILE_BYTES:
+                raise SourceError(Problem(where, _too_big(info.st_size)))
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(Problem(where, f"cannot read file: {exc.strerror or exc}")) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SourceError(Problem(where, _too_big(len(raw))))
+    return raw
+
+
+def _too_big(size: int) -> str:
+    return f"file too large: {size:,} bytes, the limit is {MAX_FILE_BYTES:,}"
+
+
+def decode(raw: bytes, file: str) -> str:
+    """UTF-8 text of raw, or SourceError at the line and column of the first bad byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start
+        line_start = raw.rfind(b"\n", 0, at) + 1
+        col = len(raw[line_start:at].decode("utf-8", errors="replace")) + 1
+        raise SourceError(Problem(Location(file, raw.count(b"\n", 0, at) + 1, col),
+                                  f"not UTF-8 text (byte 0x{raw[at]:02x} at offset {at})")) from None
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A document the composer will not build (too deep, or containing itself)."""
+
+
+class _Composer(yaml.SafeLoader):
+    """PyYAML's safe loader with a bounded composer.
+
+    The composer recurses once per nesting level, and an alias shares its anchor's node,
+    so a few hundred bytes of aliases can stand for billions of values.  As it composes,
+    this one counts the values the document stands for with aliases expanded, and how
+    deep they nest, and stops at the alias or the value that exceeds MAX_YAML_NODES or
+    MAX_YAML_DEPTH; an alias inside its own anchor (a value containing itself) is refused.
+    """
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.depth = 0  # of the node being composed
+        self.deepest = 0  # deepest level reached inside it, aliases expanded
+        self.expanded = 0  # values so far, aliases expanded
+        self.open_anchors: set = set()
+        self.extent: dict = {}  # id(anchored node) -> (values, levels) it stands for
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                raise _Refused(None, None, f"recursive alias '*{event.anchor}': the value contains itself",
+                               event.start_mark)
+            node = super().compose_node(parent, index)
+            values, levels = self.extent.get(id(node), (1, 1))
+            self.expanded += values
+            self.deepest = max(self.deepest, self.depth + levels)
+            if self.expanded > MAX_YAML_NODES:
+                raise _Refused(None, None, f"alias '*{event.anchor}' makes more than {MAX_YAML_NODES:,} values "
+                                           "once aliases are expanded", event.start_mark)
+            if self.deepest > MAX_YAML_DEPTH:
+                raise _Refused(None, None, f"alias '*{event.anchor}' nests values deeper than {MAX_YAML_DEPTH} "
+                                           "levels once expanded", event.start_mark)
+            return node
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _Refused(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+        self.expanded += 1
+        if self.expanded > MAX_YAML_NODES:
+            raise _Refused(None, None, f"more than {MAX_YAML_NODES:,} values", event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        start, outer = self.expanded, self.deepest
+        self.depth += 1
+        self.deepest = self.depth
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self.open_anchors.discard(anchor)
+        if anchor is not None:
+            self.extent[id(node)] = (self.expanded - start + 1, self.deepest - self.depth)
+        self.deepest = max(outer, self.deepest)
+        return node
+
+
+class _Stop(Exception):
+    """Building stops: the document exceeds a bound (the problem is already recorded)."""
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse one YAML document safely; return (data, source map, problems)."""
     smap = SourceMap(file)
     problems: list[Problem] = []
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Composer(text)
         try:
             node = loader.get_single_node()
         finally:
             loader.dispose()
+    except _Refused as exc:
+        problems.append(Problem(_mark(exc.problem_mark, file), exc.problem))
+        return None, smap, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-        problems.append(Problem(loc, f"YAML syntax error: {exc.problem or exc}"))
+        problems.append(Problem(_mark(mark, file), f"YAML syntax error: {exc.problem or exc}"))
         return None, smap, problems
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors (bad encoding)
-        problems.append(Problem(Location(file, 1, 1), f"YAML error: {exc}"))
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (e.g. NUL)
+        at = exc.position
+        line_start = text.rfind("\n", 0, at) + 1
+        problems.append(Problem(Location(file, text.count("\n", 0, at) + 1, at - line_start + 1),
+                                f"character {exc.character:#04x} is not allowed in YAML text"))
+        return None, smap, problems
+    except yaml.YAMLError as exc:  # pragma: no cover - other reader errors
+        problems.append(Problem(Location(file, 1, 1), f"YAML error: {_short(str(exc))}"))
+        return None, smap, problems
+    except RecursionError:  # pragma: no cover - the depth bound above should prevent it
+        problems.append(Problem(Location(file, 1, 1), f"nested deeper than {MAX_YAML_DEPTH} levels"))
         return None, smap, problems
     if node is None:
         return None, smap, problems
     constructor = yaml.SafeLoader("")
-    data = _build(node, (), smap, problems, constructor)
+    try:
+        data = _build(node, (), smap, problems, constructor, [0])
+    except _Stop:
+        return None, smap, problems
     return data, smap, problems
+
+
+def _mark(mark, file: str) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """text, cut to limit characters: a message must stay readable whatever the input."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _loc(node, file: str) -> Location:
@@ -84,18 +231,32 @@ def _loc(node, file: str) -> Location:
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) -> Any:
+def _build(node, path, smap: SourceMap, problems: list[Problem], constructor, built: list) -> Any:
+    """The value of node; built[0] counts the values built, aliases expanded.
+
+    The composer has already bounded the document; counting again here keeps the bound
+    true whatever the merges (`<<:`) make of it.
+    """
+    built[0] += 1
+    if built[0] > MAX_YAML_NODES or len(path) >= MAX_YAML_DEPTH:
+        problems.append(Problem(_loc(node, smap.file), f"more than {MAX_YAML_NODES:,} values once aliases are expanded"
+                                if built[0] > MAX_YAML_NODES else f"nested deeper than {MAX_YAML_DEPTH} levels"))
+        raise _Stop
     smap.positions[path] = _loc(node, smap.file)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         problems.append(Problem(_loc(node, smap.file), f"YAML tag '{node.tag}' is not allowed in policy files"))
         return None
     if isinstance(node, yaml.MappingNode):
         own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
-        constructor.flatten_mapping(node)
+        try:
+            constructor.flatten_mapping(node)
+        except yaml.constructor.ConstructorError as exc:  # `<<:` given something other than mappings
+            problems.append(Problem(_mark(exc.problem_mark, smap.file), f"cannot merge: {_short(str(exc.problem), 100)}"))
+            return None
         out: dict = {}
         merged: set = set()  # keys that came from a `<<:` merge: the mapping's own keys override them
         for key_node, value_node in node.value:
-            key = _build(key_node, path + ("<key>",), smap, problems, constructor)
+            key = _build(key_node, path + ("<key>",), smap, problems, constructor, built)
             if isinstance(key, (dict, list)):
                 problems.append(Problem(_loc(key_node, smap.file), "a mapping key must be a plain value"))
                 continue
@@ -109,11 +270,11 @@ def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) ->
             else:
                 merged.add(key)
             smap.key_positions[path + (key,)] = _loc(key_node, smap.file)
-            out[key] = _build(value_node, path + (key,), smap, problems, constructor)
+            out[key] = _build(value_node, path + (key,), smap, problems, constructor, built)
         smap.positions.pop(path + ("<key>",), None)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), smap, problems, constructor) for i, item in enumerate(node.value)]
+        return [_build(item, path + (i,), smap, problems, constructor, built) for i, item in enumerate(node.value)]
     smap.scalar_styles[path] = node.style
     if node.tag == "tag:yaml.org,2002:float":
         try:
@@ -123,8 +284,8 @@ def _build(node, path, smap: SourceMap, problems: list[Problem], constructor) ->
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        problems.append(Problem(_loc(node, smap.file), f"cannot read value: {exc.problem}"))
+        problems.append(Problem(_loc(node, smap.file), f"cannot read value: {_short(str(exc.problem))}"))
         return None
     except ValueError as exc:  # e.g. 2006-13-01 looks like a date but is none
-        problems.append(Problem(_loc(node, smap.file), f"'{node.value}' is not a valid value: {exc}"))
+        problems.append(Problem(_loc(node, smap.file), f"'{_short(node.value)}' is not a valid value: {_short(str(exc))}"))
         return None

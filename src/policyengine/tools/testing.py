@@ -13,9 +13,10 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import InputError, NotInForceError, PolicyError, Problem
-from ..source.loader import SCHEMA_DIR, _jsonable, load
+from ..policies import load
+from ..source.loader import SCHEMA_DIR, _jsonable
 from ..values import plain
-from ..source.yamlsource import load_yaml
+from ..source.yamlsource import SourceError, decode, load_yaml, read_source
 
 _CACHE: dict = {}
 
@@ -52,7 +53,11 @@ def policies_for(path: Path) -> Path:
 
 def load_cases(path: str | Path) -> list[Case]:
     path = Path(path)
-    data, smap, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    try:  # the same bounds as policy files: a regular file, of bounded size, in UTF-8
+        text = decode(read_source(path), str(path))
+    except SourceError as exc:
+        raise PolicyError([exc.problem]) from None
+    data, smap, problems = load_yaml(text, str(path))
     if problems:
         raise PolicyError(problems)
     schema = json.loads((SCHEMA_DIR / "test.schema.json").read_text())
