@@ -61,3 +61,30 @@ def test_against_a_git_revision(tmp_path, capsys):
 def test_bad_revision_is_a_clear_error(capsys):
     assert main(["diff", "--old", "no-such-rev-xyz"]) == 2
     assert "neither a policy folder nor a git revision" in capsys.readouterr().err
+
+
+def _edited(tmp_path, old: str, new: str):
+    folder = tmp_path / "edited" / "policies"
+    shutil.copytree("policies", folder)
+    program = folder / "ldp" / "program.yaml"
+    text = program.read_text()
+    assert text.count(old) == 1
+    program.write_text(text.replace(old, new))
+    return folder
+
+
+def _rule_changes(new, capsys):
+    assert main(["diff", "--old", "policies", "--new", str(new), "--format", "json"]) == 0
+    return [c for c in json.loads(capsys.readouterr().out)["changes"] if c["kind"] == "rule"]
+
+
+def test_reformatting_an_expression_is_not_a_change(tmp_path, capsys):
+    new = _edited(tmp_path, "value: months_of_assignment_time >= 36",
+                  "value: ((months_of_assignment_time>=36))")
+    assert _rule_changes(new, capsys) == []
+
+
+def test_changing_an_operator_is_a_change(tmp_path, capsys):
+    new = _edited(tmp_path, "value: months_of_assignment_time >= 36", "value: months_of_assignment_time > 36")
+    [change] = _rule_changes(new, capsys)
+    assert change["id"] == "ldp.termination.time_limit_reached" and change["detail"]["fields"] == ["value"]

@@ -3,6 +3,11 @@
 The nodes say *what* an expression means, never how Python would do it, so a scalar
 compiler and a columnar (batch) compiler can both target them.  Every node keeps its
 line and column inside the expression text for error messages.
+
+Each node class declares its `fields` (as Jinja2's nodes do): the attributes that say
+what it means, children included.  Child iteration (`children`, `walk`) and structural
+equality (`shape`, `same`) derive from them, so two expressions written differently
+(spacing, brackets, quotes) but meaning the same compare equal, wherever they are.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from typing import Any
 
 @dataclass(eq=False)
 class Node:
+    fields = ()  # what the node means; line, col, type and resolved refs are not part of it
     line: int = field(default=1, kw_only=True)
     col: int = field(default=1, kw_only=True)
     type: Any = field(default=None, kw_only=True, repr=False)  # set by the type checker
@@ -19,12 +25,14 @@ class Node:
 
 @dataclass(eq=False)
 class Literal(Node):
+    fields = ("value", "kind")
     value: Any  # bool, int, Decimal, str, date, Duration, or Money-tagged Decimal
     kind: str  # boolean | integer | decimal | money | text | date | duration
 
 
 @dataclass(eq=False)
 class ListExpr(Node):
+    fields = ("items",)
     items: list[Node]
 
 
@@ -32,18 +40,21 @@ class ListExpr(Node):
 class Name(Node):
     """An unresolved name; the type checker resolves it to a fact, rule, table or `as_of`."""
 
+    fields = ("name",)
     name: str
     ref: Any = None  # ("fact", FactDecl) | ("rule", Rule) | ("as_of", None)
 
 
 @dataclass(eq=False)
 class Unary(Node):
+    fields = ("op", "operand")
     op: str  # "-" | "not"
     operand: Node
 
 
 @dataclass(eq=False)
 class Binary(Node):
+    fields = ("op", "left", "right")
     op: str  # + - * /
     left: Node
     right: Node
@@ -51,6 +62,7 @@ class Binary(Node):
 
 @dataclass(eq=False)
 class Compare(Node):
+    fields = ("op", "left", "right")
     op: str  # == != < <= > >=
     left: Node
     right: Node
@@ -58,12 +70,14 @@ class Compare(Node):
 
 @dataclass(eq=False)
 class Logic(Node):
+    fields = ("op", "items")
     op: str  # "and" | "or"
     items: list[Node]
 
 
 @dataclass(eq=False)
 class Membership(Node):
+    fields = ("item", "collection", "negated")
     item: Node
     collection: Node
     negated: bool = False
@@ -71,6 +85,7 @@ class Membership(Node):
 
 @dataclass(eq=False)
 class If(Node):
+    fields = ("condition", "then", "otherwise")
     condition: Node
     then: Node
     otherwise: Node
@@ -78,6 +93,7 @@ class If(Node):
 
 @dataclass(eq=False)
 class Call(Node):
+    fields = ("function", "args", "kwargs")
     function: str
     args: list[Node]
     kwargs: dict[str, Node]
@@ -85,6 +101,7 @@ class Call(Node):
 
 @dataclass(eq=False)
 class Lookup(Node):
+    fields = ("table", "keys")
     table: str
     keys: list[Node]
     ref: Any = None  # the Table, once resolved
@@ -98,20 +115,27 @@ def walk(node: Node):
 
 
 def children(node: Node) -> list[Node]:
-    if isinstance(node, ListExpr):
-        return list(node.items)
-    if isinstance(node, Unary):
-        return [node.operand]
-    if isinstance(node, (Binary, Compare)):
-        return [node.left, node.right]
-    if isinstance(node, Logic):
-        return list(node.items)
-    if isinstance(node, Membership):
-        return [node.item, node.collection]
-    if isinstance(node, If):
-        return [node.condition, node.then, node.otherwise]
-    if isinstance(node, Call):
-        return list(node.args) + list(node.kwargs.values())
-    if isinstance(node, Lookup):
-        return list(node.keys)
-    return []
+    """The direct sub-expressions, in field order (a call's arguments, then its named ones)."""
+    out = []
+    for name in node.fields:
+        v = getattr(node, name)
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else [v]
+        out.extend(x for x in items if isinstance(x, Node))
+    return out
+
+
+def shape(node):
+    """A hashable key of what a tree means: its node classes and declared fields only, so
+    reformatting an expression leaves it unchanged while changing an operator does not."""
+    if isinstance(node, Node):
+        return (type(node).__name__, *(shape(getattr(node, f)) for f in node.fields))
+    if isinstance(node, (list, tuple)):
+        return tuple(shape(x) for x in node)
+    if isinstance(node, dict):
+        return tuple(sorted((k, shape(v)) for k, v in node.items()))
+    return (type(node).__name__, node)  # so True, 1 and 1.0 stay apart
+
+
+def same(a: Node, b: Node) -> bool:
+    """Whether two expression trees are structurally equal (the one definition lint and diff use)."""
+    return shape(a) == shape(b)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 
 from ..errors import InputError, did_you_mean
+from ..expr import ast
+from ..model import walk
+from ..model.elements import SelectBody
 
 DISPATCH = "qs.meets_standard"
 WORDS = {
@@ -27,7 +30,7 @@ def rule_id(group: str) -> str:
 
 def no_standard_groups(policies) -> set:
     rule = policies.rules.get(DISPATCH)
-    if rule is None or not rule.versions or rule.versions[0].body.kind != "select":
+    if rule is None or not rule.versions or not isinstance(rule.versions[0].body, SelectBody):
         return set()
     return {k for k, e in rule.versions[0].body.cases.items() if e.source.strip('"\'') == "no_standard_prescribed"}
 
@@ -39,25 +42,8 @@ def tree(policies, rid: str, level=None, sub_group=None, depth: int = 0) -> dict
     version = rule.versions[0] if rule.versions else None
     if version is None or depth > 12:
         return node
-    b = version.body
-    node["kind"] = b.kind
-    if b.kind == "gap":
-        node["gap"] = b.gap
-    elif b.kind == "value":
-        node["expression"] = b.expr.source
-        refs = [n for n in _rule_refs(b.expr)]
-        if refs:
-            node["uses"] = [tree(policies, r, level, sub_group, depth + 1) for r in refs]
-    elif b.kind in ("all", "any"):
-        node["items"] = [tree(policies, c.rule.id, level, sub_group, depth + 1) if c.rule else {"expression": c.expr.source}
-                         for c in b.items]
-    elif b.kind == "select":
-        node["by"] = b.on.source
-        chosen = {"level": level, "sub_group": sub_group}.get(b.on.source)
-        cases = {k: e for k, e in b.cases.items() if chosen is None or str(k) == str(chosen)}
-        node["cases"] = {str(k): {"expression": e.source,
-                                  "uses": [tree(policies, r, level, sub_group, depth + 1) for r in _rule_refs(e)]}
-                         for k, e in cases.items()}
+    node["kind"] = version.body.kind
+    node.update(_BodyTree(policies, level, sub_group, depth).visit(version.body))
     if version.exceptions:
         node["acquired_rights"] = [{"id": ex.id, "citation": ex.citation, "text": ex.text,
                                     "label": {"en": ex.label.en, "fr": ex.label.fr}, "when": ex.when.source}
@@ -65,8 +51,40 @@ def tree(policies, rid: str, level=None, sub_group=None, depth: int = 0) -> dict
     return node
 
 
+class _BodyTree(walk.BodyVisitor):
+    """What a body asks, per variant, with the rules it uses expanded (a select only on the
+    case the candidate's level or sub-group picks)."""
+
+    def __init__(self, policies, level, sub_group, depth):
+        self.p, self.level, self.sub_group, self.depth = policies, level, sub_group, depth
+
+    def uses(self, expr) -> list:
+        return [tree(self.p, r, self.level, self.sub_group, self.depth + 1) for r in _rule_refs(expr)]
+
+    def visit_gap(self, b) -> dict:
+        return {"gap": b.gap}
+
+    def visit_value(self, b) -> dict:
+        if b.expr is None:
+            return {}
+        uses = self.uses(b.expr)
+        return {"expression": b.expr.source, **({"uses": uses} if uses else {})}
+
+    def visit_conditions(self, b) -> dict:
+        return {"items": [tree(self.p, c.rule.id, self.level, self.sub_group, self.depth + 1) if c.rule
+                          else {"expression": c.expr.source} for c in b.items]}
+
+    def visit_select(self, b) -> dict:
+        chosen = {"level": self.level, "sub_group": self.sub_group}.get(b.on.source)
+        cases = {k: e for k, e in b.cases.items() if chosen is None or str(k) == str(chosen)}
+        return {"by": b.on.source,
+                "cases": {str(k): {"expression": e.source, "uses": self.uses(e)} for k, e in cases.items()}}
+
+    def visit_record(self, b) -> dict:
+        return {}  # a standard's elements are conditions and choices, not records
+
+
 def _rule_refs(expr):
-    from ..expr import ast
     for n in ast.walk(expr.node):
         if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule":
             yield n.ref[1].id
@@ -115,7 +133,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..source.loader import load
+    from ..policies import load
     policies = load(args.policies)
     group = args.group.strip().upper()
     rid = rule_id(group)

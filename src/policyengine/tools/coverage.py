@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from . import testing
 from ..errors import PolicyError
-from ..runtime.compile import Frame
-from ..model.elements import Expr, Rule
+from ..runtime.tracer import Frame
+from ..expr import ast
+from ..model import walk
+from ..model.elements import Expr, GapBody, Rule
 
 
 @dataclass
@@ -108,9 +110,9 @@ def report(policies, seen: Seen) -> list[InstrumentCoverage]:
             if r.type is not None and r.type.kind == "boolean":
                 conditions.append((r.id, r.citation, seen.outcomes.get(r.id, set())))
             for v in r.versions:
-                for item in v.body.items:
-                    if item.expr is not None:
-                        key = _expr_key(item.expr)
+                for role, e in walk.body_expressions(v.body):
+                    if role == "condition":
+                        key = _expr_key(e)
                         conditions.append((key, r.citation, seen.outcomes.get(key, set())))
         all_cells = [(t.id, v.effective, key) for t in tables for v in t.versions for key in v.cells]
         unread = [c for c in all_cells if c not in seen.cells]
@@ -121,7 +123,6 @@ def report(policies, seen: Seen) -> list[InstrumentCoverage]:
 
 def _needs_gap(policies, expr, seen=None) -> bool:
     """Whether an expression can only be decided through a rule whose text the source lost."""
-    from ..expr import ast
     seen = set() if seen is None else seen
     return any(_rule_needs_gap(policies, n.ref[1], seen) for n in ast.walk(expr.node)
                if isinstance(n, ast.Name) and n.ref and n.ref[0] == "rule")
@@ -132,13 +133,11 @@ def _rule_needs_gap(policies, rule, seen) -> bool:
         return False
     seen.add(rule.id)
     for v in rule.versions:
-        b = v.body
-        if b.kind == "gap":
+        if isinstance(v.body, GapBody):
             return True
-        exprs = [b.expr, b.on, b.default, *b.fields.values(), *b.cases.values(), *(c.expr for c in b.items)]
-        if any(e is not None and _needs_gap(policies, e, seen) for e in exprs):
+        if any(_needs_gap(policies, e, seen) for _, e in walk.body_expressions(v.body)):
             return True
-        if any(c.rule is not None and _rule_needs_gap(policies, c.rule, seen) for c in b.items):
+        if any(_rule_needs_gap(policies, sub, seen) for sub in walk.sub_rules(v.body)):
             return True
     return False
 

@@ -2,7 +2,8 @@
 clause by clause and cell by cell, and — with a population — whom it affects and by how much.
 
 Both sides are loaded into the one model, so the comparison reads citations, versions and
-table cells rather than YAML text.
+table cells rather than YAML text, and expressions by structure: respacing or re-bracketing
+one is not a change.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from ..runtime.facts import as_date
 from ..errors import InputError, PolicyEngineError
-from ..source.loader import load
+from ..expr import ast
+from ..model import walk
+from ..policies import load
 from ..values import plain
 
 
@@ -65,19 +68,36 @@ def load_side(spec: str, default_dir: str, tmp: list):
 
 
 # -- structural comparison -------------------------------------------------------------------
+def _shape(e):
+    """An expression's meaning, not its spelling: reformatting it is not a change (see ast.shape)."""
+    return ast.shape(e.node) if e is not None else None
+
+
+class _BodySig(walk.BodyVisitor):
+    """Per variant, what a body computes, under the key `Change.detail["fields"]` names."""
+
+    def visit_value(self, b):
+        return {"value": _shape(b.expr)}
+
+    def visit_conditions(self, b):
+        return {"conditions": (b.kind, [_shape(c.expr) if c.expr else c.rule.id for c in b.items])}
+
+    def visit_record(self, b):
+        return {"record": {k: _shape(e) for k, e in b.fields.items()}}
+
+    def visit_select(self, b):
+        return {"select": {"on": _shape(b.on), "cases": {k: _shape(e) for k, e in b.cases.items()},
+                           "default": _shape(b.default)}}
+
+    def visit_gap(self, b):
+        return {"gap": b.gap}
+
+
 def _rule_sig(rule, version) -> dict:
     if version is None:
         return {}
-    b = version.body
-    return {"text": version.text or rule.text, "citation": rule.citation,
-            "value": b.expr.source if b.expr else None,
-            "conditions": [c.expr.source if c.expr else c.rule.id for c in b.items],
-            "record": {k: e.source for k, e in b.fields.items()},
-            "select": ({"on": b.on.source, "cases": {k: e.source for k, e in b.cases.items()},
-                        "default": b.default.source if b.default else None} if b.on else None),
-            "gap": b.gap,
-            "exceptions": [(ex.id, ex.when.source if ex.when else None, ex.value.source if ex.value else None)
-                           for ex in version.exceptions],
+    return {"text": version.text or rule.text, "citation": rule.citation, **_BodySig().visit(version.body),
+            "exceptions": [(ex.id, _shape(ex.when), _shape(ex.value)) for ex in version.exceptions],
             "requires": [n for n, _ in version.requires], "effective": version.effective}
 
 

@@ -47,7 +47,6 @@ naming its code and saying why:
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import re
@@ -57,6 +56,7 @@ from pathlib import Path
 from . import inventory
 from ..errors import Location, did_you_mean
 from ..expr import ast
+from ..model import walk
 
 CODES = {
     "PE001": "clause without citation",
@@ -142,22 +142,6 @@ class _Lines:
 # -- helpers -----------------------------------------------------------------------------------------
 def _blank(s) -> bool:
     return s is None or not str(s).strip()
-
-
-def _canonical(node):
-    """A hashable form of an expression tree, ignoring where it is written and how it is spaced."""
-    if isinstance(node, ast.Node):
-        parts = [type(node).__name__]
-        for f in dataclasses.fields(node):
-            if f.name in ("line", "col", "type", "ref"):
-                continue
-            parts.append((f.name, _canonical(getattr(node, f.name))))
-        return tuple(parts)
-    if isinstance(node, (list, tuple)):
-        return tuple(_canonical(x) for x in node)
-    if isinstance(node, dict):
-        return tuple(sorted((k, _canonical(v)) for k, v in node.items()))
-    return (type(node).__name__, node)
 
 
 def _constant_bool(node):
@@ -342,20 +326,15 @@ def _steps(table, v, when):
 def _conditions(p):
     for rule in p.rules.values():
         for v in rule.versions:
-            if v.body.kind not in ("all", "any"):
-                continue
             seen = {}
-            for item in v.body.items:
-                if item.expr is None:
+            for role, expr in walk.body_expressions(v.body):
+                if role != "condition":
                     continue
-                key = _canonical(item.expr.node)
-                first = seen.get(key)
-                if first is None:
-                    seen[key] = item.expr
-                    continue
-                yield Finding(item.expr.locate(), "PE022",
-                              f"rule '{rule.id}': condition '{_short(item.expr.source)}' of its '{v.body.kind}' "
-                              f"set is written twice (first at {first.locate()})")
+                first = seen.setdefault(ast.shape(expr.node), expr)
+                if first is not expr:
+                    yield Finding(expr.locate(), "PE022",
+                                  f"rule '{rule.id}': condition '{_short(expr.source)}' of its '{v.body.kind}' "
+                                  f"set is written twice (first at {first.locate()})")
 
 
 def _short(source: str, n: int = 60) -> str:
@@ -371,8 +350,8 @@ def _exceptions(p):
                 yield Finding(ex.when.locate(), "PE030",
                               f"exception '{ex.id}' of rule '{rule.id}' can never apply: its condition "
                               f"'{_short(ex.when.source)}' is always false")
-            own = v.body.expr if v.body.kind == "value" else None
-            if own is not None and ex.value is not None and _canonical(own.node) == _canonical(ex.value.node):
+            own = dict(walk.body_expressions(v.body)).get("value")
+            if own is not None and ex.value is not None and ast.same(own.node, ex.value.node):
                 yield Finding(ex.value.locate(), "PE031",
                               f"exception '{ex.id}' of rule '{rule.id}' gives the rule's own value "
                               f"'{_short(ex.value.source)}': it changes nothing")
@@ -413,7 +392,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..source.loader import load
+    from ..policies import load
     findings = lint(load(args.dir))
     if getattr(args, "format", "text") == "json":
         print(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

@@ -23,6 +23,7 @@ from html import escape
 from pathlib import Path
 
 from .. import __version__
+from ..model import walk
 
 # Interface words; every key has both languages.
 WORDS = {
@@ -316,6 +317,46 @@ def anchor(ident: str) -> str:
 
 
 # -- the site ---------------------------------------------------------------------------------
+class _BodyHtml(walk.BodyVisitor):
+    """A rule version's body as HTML, one method per variant; condition sub-rules nest their own."""
+
+    def __init__(self, site: "_Site", here: str, version, depth: int):
+        self.site, self.here, self.v, self.depth = site, here, version, depth
+
+    def visit_value(self, b) -> str:
+        return f'<div>{w("value")}</div>{code(b.expr.source) if b.expr else ""}'
+
+    def visit_record(self, b) -> str:
+        rows = [[f"<code>{e(name)}</code>", code(expr.source)] for name, expr in b.fields.items()]
+        return f'<div>{w("record_fields")}</div>' + table([w("field"), w("value")], rows)
+
+    def visit_select(self, b) -> str:
+        rows = [[f"<code>{e(str(k))}</code>", code(x.source)] for k, x in b.cases.items()]
+        if b.default is not None:
+            rows.append(["<em>default</em>", code(b.default.source)])
+        return f'<div>{code(b.on.source) if b.on else ""}</div>' + table([w("field"), w("value")], rows)
+
+    def visit_gap(self, b) -> str:
+        return ("<div><strong>Gap / lacune</strong></div>"
+                + table([w("field"), w("value")], [[e(k), e(str(x))] for k, x in b.gap.items()]))
+
+    def visit_conditions(self, b) -> str:
+        items = []
+        for c in b.items:
+            if c.rule is None:
+                items.append(f"<li>{code(c.expr.source)}</li>")
+                continue
+            sub = c.rule
+            inner = ""
+            if self.depth < 6 and sub.versions:
+                sv = (sub.version_at(self.v.effective) if self.v.effective else None) or sub.versions[0]
+                inner = self.site.version_html(self.here, sub, sv, self.depth + 1)
+            items.append(f'<li><div class="item">{self.site.link_to(self.here, "rule", sub.id)} {e(sub.citation)}'
+                         f"<div>{label(sub.label)}</div>{inner}</div></li>")
+        head = w("all_of") if b.kind == "all" else w("any_of")
+        return f'<div>{head}</div><ol class="compact">{"".join(items)}</ol>'
+
+
 class _Site:
     def __init__(self, policies, tests_root: Path | None):
         from . import testing
@@ -600,34 +641,7 @@ class _Site:
         return "".join(out)
 
     def body_html(self, here: str, rule, v, depth: int) -> str:
-        b = v.body
-        if b.kind == "value":
-            return f'<div>{w("value")}</div>{code(b.expr.source)}'
-        if b.kind == "record":
-            rows = [[f"<code>{e(name)}</code>", code(expr.source)] for name, expr in b.fields.items()]
-            return f'<div>{w("record_fields")}</div>' + table([w("field"), w("value")], rows)
-        if b.kind == "select":
-            rows = [[f"<code>{e(str(k))}</code>", code(x.source)] for k, x in b.cases.items()]
-            if b.default is not None:
-                rows.append(["<em>default</em>", code(b.default.source)])
-            return f'<div>{code(b.on.source)}</div>' + table([w("field"), w("value")], rows)
-        if b.kind == "gap":
-            return ("<div><strong>Gap / lacune</strong></div>"
-                    + table([w("field"), w("value")], [[e(k), e(str(x))] for k, x in b.gap.items()]))
-        items = []
-        for c in b.items:
-            if c.rule is None:
-                items.append(f"<li>{code(c.expr.source)}</li>")
-                continue
-            sub = c.rule
-            inner = ""
-            if depth < 6 and sub.versions:
-                sv = (sub.version_at(v.effective) if v.effective else None) or sub.versions[0]
-                inner = self.version_html(here, sub, sv, depth + 1)
-            items.append(f'<li><div class="item">{self.link_to(here, "rule", sub.id)} {e(sub.citation)}'
-                         f"<div>{label(sub.label)}</div>{inner}</div></li>")
-        head = w("all_of") if b.kind == "all" else w("any_of")
-        return f'<div>{head}</div><ol class="compact">{"".join(items)}</ol>'
+        return _BodyHtml(self, here, v, depth).visit(v.body)
 
     def facts_html(self, rule) -> str:
         names = self.p.facts_of(rule.id)
@@ -869,7 +883,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from .. import load
+    from ..policies import load
 
     policies = load(args.policies)
     files = build(policies, Path(args.out))
