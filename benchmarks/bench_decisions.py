@@ -4,11 +4,15 @@
   B  ldp.performance_pay   {PL-06 salary, rating, increase_pct}, as of April 1, 2007..2011
 
 Implementations: a hand-written Python function (the floor), policyengine at trace
-levels none/audit/full, and GoRules zen-engine (a JDM graph) with and without trace.
+levels none/audit/full plus audit with `Decision.to_dict()` (what a caller that logs or
+returns the trace pays), and GoRules zen-engine (a JDM graph) with and without trace.
 Every implementation is checked against the hand-written one on every case before it
 is timed, so a fast but wrong implementation cannot hide in the table.
 
-    .venv/bin/python benchmarks/bench_decisions.py [--cases N] [--repeats R] [--json PATH]
+    .venv/bin/python benchmarks/bench_decisions.py [--cases N] [--repeats R] [--json PATH] [--tree DIR]
+
+--tree times the engine and policies of another checkout (e.g. a `git worktree` of an
+older commit) with this script, so before/after figures come from the same harness.
 """
 from __future__ import annotations
 
@@ -29,8 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))  # time this checkout's engine, installed or not
-import policyengine  # noqa: E402
+policyengine = None  # imported in main(), from --tree's src/ (default: this checkout's)
 try:
     import zen
 except ImportError:
@@ -192,11 +195,21 @@ def implementations(policies, decision, hand, zen_decision, zen_value):
     for level in ("none", "audit", "full"):
         impls[f"policyengine trace={level}"] = (
             lambda f, a, c, level=level: ev(decision, f, as_of=a, trace=level), _pe_value)
+    impls[AUDIT_DICT] = (lambda f, a, c: _with_dict(ev(decision, f, as_of=a, trace="audit")), _pe_value)
     if zen_decision is not None:
         zev, traced = zen_decision.evaluate, {"trace": True}
         impls["zen-engine"] = (lambda f, a, c: zev(c), zen_value)
         impls["zen-engine trace"] = (lambda f, a, c: zev(c, traced), zen_value)
     return impls
+
+
+AUDIT_DICT = "policyengine audit+to_dict"
+
+
+def _with_dict(d):
+    """Evaluate, then build the JSON-ready record (trace included) as a logging caller would."""
+    d.to_dict()
+    return d
 
 
 def _pe_value(d):
@@ -236,33 +249,55 @@ def time_batch(call, cases, repeats):
 
 
 def run_decision(title, impls, hand, cases, repeats, zen_notes):
-    """Check, then time, every implementation on the same cases; print the table."""
+    """Check, then time, every implementation on the same cases; print the table.
+    Repeats are interleaved (one batch of each implementation per round), so a machine that
+    slows down mid-run shifts every row alike and the ratios stay comparable."""
     problems, results = [], {}
-    for name, (call, to_value) in impls.items():
-        if check(name, call, to_value, hand, cases, problems):
-            runs = time_batch(call, cases, repeats)
-            results[name] = {"us_per_call": statistics.median(runs), "repeats_us": runs}
-        else:
-            results[name] = {"us_per_call": None, "skipped": "failed on every case"}
-    for ref, key in (("zen-engine", "vs_zen"), ("zen-engine trace", "vs_zen_trace")):
+    usable = {name: call for name, (call, to_value) in impls.items()
+              if check(name, call, to_value, hand, cases, problems)}
+    runs = {name: [] for name in usable}
+    for _ in range(repeats):
+        for name, call in usable.items():
+            runs[name] += time_batch(call, cases, 1)
+    for name in impls:
+        results[name] = ({"us_per_call": statistics.median(runs[name]), "repeats_us": runs[name]} if name in usable
+                         else {"us_per_call": None, "skipped": "failed on every case"})
+    for ref, key in (("hand-written Python", "vs_floor"), ("zen-engine", "vs_zen"),
+                     ("zen-engine trace", "vs_zen_trace")):
         base = results.get(ref, {}).get("us_per_call")
         for r in results.values():
             r[key] = r["us_per_call"] / base if base and r["us_per_call"] is not None else None
-    _print_table(title, results, len(cases), repeats, problems, zen_notes)
-    return {"results": results, "disagreements": problems, "zen_notes": zen_notes}
+    summary = _summary(results)
+    _print_table(title, results, len(cases), repeats, problems, zen_notes, summary)
+    return {"results": results, "summary": summary, "disagreements": problems, "zen_notes": zen_notes}
 
 
-def _print_table(title, results, n, repeats, problems, zen_notes):
+def _summary(results):
+    """What to_dict() adds on top of an audit evaluation, and whether evaluate+to_dict at audit
+    stays within zen's traced call (which hands back its trace already built)."""
+    audit = results.get("policyengine trace=audit", {}).get("us_per_call")
+    both = results.get(AUDIT_DICT, {}).get("us_per_call")
+    zen_trace = results.get("zen-engine trace", {}).get("us_per_call")
+    return {"to_dict_us": both - audit if audit is not None and both is not None else None,
+            "audit_to_dict_vs_zen_trace": both / zen_trace if both is not None and zen_trace else None}
+
+
+def _print_table(title, results, n, repeats, problems, zen_notes, summary):
     def us(v):
         return "n/a" if v is None else f"{v:.2f}"
 
     def ratio(v):  # small ratios keep three significant figures instead of printing 0.00
         return "n/a" if v is None else f"{v:.2f}" if v >= 0.1 else f"{v:.3g}"
-    print(f"\n{title}  ({n} cases, median of {repeats} repeats; ratio = time / zen time)")
-    print(f"{'implementation':<26}{'µs/call':>9}{'min-max':>17}{'/ zen':>9}{'/ zen trace':>13}")
+    print(f"\n{title}  ({n} cases, median of {repeats} repeats; ratio = time / that row's time)")
+    print(f"{'implementation':<27}{'µs/call':>9}{'min-max':>17}{'/ floor':>9}{'/ zen':>9}{'/ zen trace':>13}")
     for name, r in results.items():
         spread = f"{min(r['repeats_us']):.2f}-{max(r['repeats_us']):.2f}" if r.get("repeats_us") else ""
-        print(f"{name:<26}{us(r['us_per_call']):>9}{spread:>17}{ratio(r['vs_zen']):>9}{ratio(r['vs_zen_trace']):>13}")
+        print(f"{name:<27}{us(r['us_per_call']):>9}{spread:>17}{ratio(r['vs_floor']):>9}{ratio(r['vs_zen']):>9}"
+              f"{ratio(r['vs_zen_trace']):>13}")
+    print(f"  to_dict() at audit, on top of evaluation: {us(summary['to_dict_us'])} µs")
+    target = summary["audit_to_dict_vs_zen_trace"]
+    print("  target evaluate+to_dict at audit <= zen traced call: " + (
+        "n/a (zen skipped)" if target is None else f"{'met' if target <= 1 else 'NOT met'} ({ratio(target)}×)"))
     if zen_notes:
         print(f"  zen in-engine time (its own 'performance' field, median): {us(zen_notes['in_engine_us'])} µs\n"
               f"  zen empty input->output graph called from Python:       {us(zen_notes['empty_graph_us'])} µs")
@@ -281,20 +316,29 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=7, help="timed repeats; the median is reported (default 7)")
     ap.add_argument("--seed", type=int, default=20060402, help="random seed for the cases")
     ap.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON")
+    ap.add_argument("--tree", metavar="DIR", type=Path, default=ROOT,
+                    help="checkout whose src/ and policies/ are timed (default: this script's)")
     args = ap.parse_args(argv)
     if args.cases < 1 or args.repeats < 1:
         ap.error("--cases and --repeats must be at least 1")
+    global policyengine
+    tree = args.tree.resolve()
+    sys.path.insert(0, str(tree / "src"))  # time that checkout's engine, installed or not
+    import policyengine
+    if not Path(policyengine.__file__).resolve().is_relative_to(tree):
+        sys.exit(f"policyengine was imported from {policyengine.__file__}, not from {tree}: "
+                 f"run with PYTHONPATH={tree}/src or a virtualenv without the editable install")
 
     print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
     print(f"machine: {' '.join(filter(None, (platform.machine(), platform.processor())))}, {os.cpu_count()} CPUs")
     zen_version = version("zen-engine") if zen else None
-    print(f"policyengine {policyengine.__version__}, " + (f"zen-engine {zen_version}" if zen else
-                                                          "zen-engine not installed (import zen failed): zen skipped"))
-    policies = policyengine.load(ROOT / "policies")
+    print(f"policyengine {policyengine.__version__} from {Path(policyengine.__file__).parent}, "
+          + (f"zen-engine {zen_version}" if zen else "zen-engine not installed (import zen failed): zen skipped"))
+    policies = policyengine.load(tree / "policies")
     engine = zen.ZenEngine() if zen else None
     make = (lambda graph: engine.create_decision(json.dumps(graph))) if engine else (lambda graph: None)
     rng = random.Random(args.seed)
-    report = {"python": sys.version, "platform": platform.platform(), "machine": platform.machine(),
+    report = {"python": sys.version, "tree": str(tree), "platform": platform.platform(), "machine": platform.machine(),
               "zen_engine": zen_version, "cases": args.cases, "repeats": args.repeats, "seed": args.seed,
               "unit": "microseconds per call (median of repeats)", "decisions": {}}
     empty_us = None

@@ -6,7 +6,7 @@ when someone asks for them.
 from __future__ import annotations
 
 from ..expr import ast
-from .compile import _UNSET, Frame
+from .tracer import UNSET as _UNSET, Frame
 from ..values import plain
 
 
@@ -102,53 +102,90 @@ def _engine_version() -> str:
     return __version__
 
 
-def _frames(frame: Frame):
-    for child in frame.children:
-        yield child
-        yield from _frames(child)
+def _frames(frame: Frame) -> list[Frame]:
+    """Every frame under `frame`, depth first, in order: one list, not a generator per frame."""
+    out, stack = [], frame.children[::-1]
+    while stack:
+        f = stack.pop()
+        out.append(f)
+        if f.children:
+            stack += f.children[::-1]
+    return out
+
+
+# A trace's dicts are built for every logged or returned decision, so _frame_dict is on the
+# hot path: it builds each dict in one go and skips plain() where it has nothing to convert.
+from decimal import Decimal as _Decimal  # noqa: E402  (kept beside the code that uses it)
+
+_READY = frozenset((str, int, float, bool, type(None)))  # plain() hands these back unchanged
+
+
+def _json(v):
+    """plain(v), sooner for the values traces are full of.  plain() turns a Decimal into text
+    with normalize() and format(), about 1 µs; str() is the same text when it has no exponent
+    and a fraction of only zeros is dropped.  Past 28 characters, the digits normalize() keeps
+    at the default precision, plain() decides."""
+    c = v.__class__
+    if c in _READY:
+        return v
+    if c is _Decimal:
+        s = str(v)
+        if len(s) <= 28:
+            whole, _, frac = s.partition(".")
+            if (whole.isdigit() or whole[:1] == "-" and whole[1:].isdigit()) and (not frac or frac.isdigit()):
+                return s if frac.strip("0") else whole
+    return plain(v)
 
 
 def _frame_dict(f: Frame, root) -> dict:
-    d: dict = {"kind": f.kind}
-    obj = f.obj
-    if f.kind == "condition":
-        d["expression"] = obj.source
-        d["location"] = _relative(obj.locate(), root)
+    """One frame (and those under it) as JSON-ready dicts."""
+    kind, obj, version = f.kind, f.obj, f.version
+    if kind == "condition":
+        d = {"kind": kind, "expression": obj.source, "location": _relative(obj.locate(), root)}
     else:
-        d.update(id=obj.id, clause=obj.clause, citation=obj.citation, label={"en": obj.label.en, "fr": obj.label.fr})
-        if f.kind in ("rule", "exception"):
-            text = (getattr(f.version, "text", None) if f.version else None) or obj.text
-            d["text"] = text
-        elif f.kind == "table":
+        d = {"kind": kind, "id": obj.id, "clause": obj.clause, "citation": obj.citation,
+             "label": {"en": obj.label.en, "fr": obj.label.fr}}
+        if kind == "rule" or kind == "exception":
+            d["text"] = (getattr(version, "text", None) if version else None) or obj.text
+        elif kind == "table":
             d["text"] = obj.text
-    if f.version is not None and getattr(f.version, "effective", None) is not None:
-        d["version"] = {"effective": plain(f.version.effective), "approved": plain(f.version.approved)}
-        if getattr(f.version, "label", None):
-            d["version"]["label"] = f.version.label
-    if f.kind == "table":
-        d["keys"] = plain(f.reads)
-    elif f.reads:
-        d["facts_read"] = {k: (None if v is _UNSET else plain(v)) for k, v in f.reads.items()}
-    if f.value is not _UNSET:
-        d["value"] = plain(f.value)
+    if version is not None and getattr(version, "effective", None) is not None:
+        d["version"] = v = {"effective": plain(version.effective), "approved": plain(version.approved)}
+        if getattr(version, "label", None):
+            v["label"] = version.label
+    if f.reads:
+        reads = {k: v if v.__class__ in _READY else None if v is _UNSET else _json(v) for k, v in f.reads.items()}
+        d["keys" if kind == "table" else "facts_read"] = reads
+    elif kind == "table":
+        d["keys"] = {}
+    value = f.value
+    if value is not _UNSET:
+        d["value"] = value if value.__class__ in _READY else _json(value)
     if f.outcome is not None:
         d["outcome"] = f.outcome
     if f.note:
         d[f.note[0]] = f.note[1]
     if f.values:
-        d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": plain(v)}
+        d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": _json(v)}
                       for n, v in f.values if not isinstance(n, ast.Literal)]
     if f.children:
         d["children"] = [_frame_dict(c, root) for c in f.children]
     return d
 
 
+_FILES: dict = {}  # (file as loaded, policies root) -> that file relative to the root
+
+
 def _relative(loc, root) -> str:
     """file:line:col with the file relative to the policy folder, so a record replays identically
-    wherever the policies are loaded from."""
-    from pathlib import Path
-    try:
-        rel = Path(loc.path).resolve().relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        rel = loc.path
+    wherever the policies are loaded from.  Resolving paths costs more than the rest of a frame,
+    and a loaded file does not move: each file is worked out once."""
+    rel = _FILES.get((loc.path, root))
+    if rel is None:
+        from pathlib import Path
+        try:
+            rel = Path(loc.path).resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            rel = loc.path
+        _FILES[(loc.path, root)] = rel
     return f"{rel}:{loc.line}:{loc.col}"
