@@ -5,8 +5,9 @@
 """
 __version__ = "0.1.0"
 
-from .errors import InputError, NotInForceError, PolicyEngineError, PolicyError, UnknownDecisionError  # noqa: E402
-from .source.loader import load  # noqa: E402
+from .errors import (EvaluationError, InputError, NotInForceError, PolicyEngineError, PolicyError,  # noqa: E402
+                     UnknownDecisionError)
+from .policies import Policies, load  # noqa: E402
 
-__all__ = ["load", "PolicyError", "InputError", "NotInForceError", "PolicyEngineError", "UnknownDecisionError",
-           "__version__"]
+__all__ = ["load", "Policies", "PolicyError", "EvaluationError", "InputError", "NotInForceError", "PolicyEngineError",
+           "UnknownDecisionError", "__version__"]

@@ -72,3 +72,12 @@ class NotInForceError(PolicyEngineError):
 
 class UnknownDecisionError(InputError):
     """The decision id names no rule."""
+
+
+class EvaluationError(PolicyEngineError):
+    """What cannot be computed (a division by zero, a number or date out of range, too
+    much work), with where in the policy it is written."""
+
+
+class BudgetExceeded(EvaluationError):
+    """The evaluation took more steps than limits.MAX_STEPS allows."""

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from .log import DecisionLog, LogError
 from ..errors import InputError, PolicyEngineError
+from ..runtime.evaluator import SUBJECT, PolicyEvaluator
+from ..source.loader import load_model
 
-SUBJECT = "subject_id"  # reserved fact name: who a decision is about, kept in the log, not read by rules
 
 
 def open_log(log) -> DecisionLog:
@@ -54,8 +55,8 @@ class Replay:
                 {k: self.replayed.get(k) for k in ("status", "value", "clauses", "policy_hash")}}
 
 
-def _policies_from_log(dl: DecisionLog, policy_hash: str):
-    from ..source.loader import load
+def _policies_from_log(dl: DecisionLog, policy_hash: str) -> PolicyEvaluator:
+    """An evaluator of the exact policy files stored with a record."""
     files = dl.policy_files(policy_hash)
     tmp = tempfile.TemporaryDirectory(prefix="policyengine-replay-")
     root = Path(tmp.name) / "policies"
@@ -63,7 +64,7 @@ def _policies_from_log(dl: DecisionLog, policy_hash: str):
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-    policies = load(root)
+    policies = PolicyEvaluator(load_model(root))
     policies._replay_tmp = tmp  # keep the folder as long as the policies live
     return policies
 

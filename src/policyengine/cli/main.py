@@ -17,7 +17,7 @@ import yaml
 
 from .. import __version__
 from ..errors import InputError, NotInForceError, PolicyEngineError, PolicyError
-from ..source.loader import load
+from ..policies import load
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT, EXIT_NOT_IN_FORCE = 0, 1, 2, 3
 DEFAULT_POLICIES = "policies"
@@ -146,31 +146,66 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read_facts(args) -> dict:
+    """The facts of --facts FILE (JSON or YAML) and of each --fact NAME=VALUE.
+
+    Files are read as policy files are (regular, bounded, UTF-8, YAML through the
+    bounded loader), so a facts file cannot hang or exhaust the command either; the
+    values are checked by the decision's converters, like those given to evaluate().
+    """
+    from ..source.yamlsource import SourceError, decode, load_yaml, read_source
+
     facts: dict = {}
     if args.facts:
+        name = "<stdin>" if args.facts == "-" else args.facts
         try:
-            text = sys.stdin.read() if args.facts == "-" else Path(args.facts).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError([f"--facts: cannot read {args.facts}: {exc.strerror}"]) from None
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError:
+            if args.facts == "-":
+                from ..limits import MAX_FILE_BYTES
+                stdin = getattr(sys.stdin, "buffer", None)
+                raw = stdin.read(MAX_FILE_BYTES + 1) if stdin else sys.stdin.read(MAX_FILE_BYTES + 1).encode("utf-8")
+                if len(raw) > MAX_FILE_BYTES:
+                    raise InputError([f"--facts {name}: more than {MAX_FILE_BYTES:,} bytes"])
+            else:
+                raw = read_source(Path(args.facts))
+            text = decode(raw, name)
+        except SourceError as exc:
+            raise InputError([f"--facts {name}: {exc.problem.message}"]) from None
+        suffix = Path(name).suffix.lower()
+        looks_json = suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip()[:1] in ("{", "["))
+        data, json_problem = None, None
+        if looks_json:
             try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise InputError([f"--facts {args.facts}: neither JSON nor YAML: {exc}"]) from None
+                data = json.loads(text, parse_float=Decimal, parse_int=_json_int)
+            except json.JSONDecodeError as exc:
+                json_problem = f"--facts {name}:{exc.lineno}:{exc.colno}: JSON error: {exc.msg}"
+            except RecursionError:
+                json_problem = f"--facts {name}: JSON nested too deeply"
+        if not looks_json or (json_problem and suffix != ".json"):  # YAML (a flow mapping looks like JSON)
+            data, _, problems = load_yaml(text, name)
+            if problems:
+                raise InputError([json_problem] if json_problem else [f"--facts {p}" for p in problems])
+            json_problem = None
+        if json_problem:
+            raise InputError([json_problem])
         if not isinstance(data, dict):
-            raise InputError([f"--facts {args.facts}: expected a mapping of fact names to values"])
+            raise InputError([f"--facts {name}: expected a mapping of fact names to values"])
         facts.update(data)
     for item in args.fact:
         name, sep, raw = item.partition("=")
         if not sep or not name:
-            raise InputError([f"--fact {item!r}: write NAME=VALUE"])
+            raise InputError([f"--fact {item[:60]!r}: write NAME=VALUE"])
         try:
-            facts[name.strip()] = json.loads(raw, parse_float=Decimal)
-        except json.JSONDecodeError:
+            facts[name.strip()] = json.loads(raw, parse_float=Decimal, parse_int=_json_int)
+        except RecursionError:
+            raise InputError([f"fact '{name.strip()}': nested too deeply"]) from None
+        except ValueError:  # not JSON: the text itself, read by the fact's converter
             facts[name.strip()] = raw
     return facts
+
+
+def _json_int(text: str):
+    """A JSON integer: int, except -0 and very long ones, kept exact as Decimals so that the
+    fact's converter can refuse them (int() would lose the sign, or refuse 4,300 digits)."""
+    return int(text) if len(text) < 40 and text != "-0" else Decimal(text)
 
 
 def _load(path: str):

@@ -20,6 +20,9 @@ WORDS = {
         "not_recorded": "Trace level 'none': no clauses were recorded.", "not_given": "not given",
         "range": "salary range", "withheld": "[withheld]",
         "gap": "Missing from the source text", "view_public": "Public view: personal information withheld under",
+        "exception_unknown": "exception that may apply: not known without",
+        "source_gap": "a gap in the source text",
+        "unchanged": "exceptions that may apply but could not change the result",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -34,6 +37,9 @@ WORDS = {
         "not_given": "non fourni", "range": "échelle de traitement", "withheld": "[retenu]",
         "gap": "Absent du texte source",
         "view_public": "Vue publique : renseignements personnels retenus en vertu de",
+        "exception_unknown": "exception qui pourrait s'appliquer : inconnu sans",
+        "source_gap": "une lacune du texte source",
+        "unchanged": "exceptions qui pourraient s'appliquer sans pouvoir changer le résultat",
     },
 }
 
@@ -105,6 +111,9 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
     elif kind == "ref":
         lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] = {_fmt(n.get('value'), w)}")
     elif kind == "exception" and not n.get("outcome"):
+        if "missing" in n:  # its condition is unknown: say so, and with what it would be known
+            lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] ({w['exception_unknown']} "
+                         f"{', '.join(n['missing']) or w['source_gap']})")
         return
     else:
         head = f"{pad}- {n['label'][lang]} [{n['citation']}]"
@@ -126,6 +135,8 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
             lines.append(f"{pad}  \"{n['text']}\"")
         if n.get("facts_read"):
             lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}")
+        if n.get("exceptions_unknown_unchanged"):
+            lines.append(f"{pad}  {w['unchanged']}: {', '.join(n['exceptions_unknown_unchanged'])}")
     for c in n.get("children", []):
         _node(c, lines, w, lang, depth + 1, quoted)
 

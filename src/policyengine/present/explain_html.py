@@ -288,9 +288,14 @@ class _Doc:
     def node(self, n: dict) -> None:
         w, o = self.w, self.out
         kind = n.get("kind", "")
-        if kind == "exception" and not n.get("outcome"):
-            return  # as in the text account: only exceptions that applied are shown
+        if kind == "exception" and not n.get("outcome") and "missing" not in n:
+            return  # as in the text account: exceptions that certainly do not apply are not shown
         o.append(f'<li class="node {_e(kind)}">')
+        if kind == "exception" and not n.get("outcome"):
+            o.append(f'<div class="node-head">{_e(self.label(n))} <span class="cite">[{_e(n.get("citation", ""))}]'
+                     f'</span> <span class="unknown">({_e(w["exception_unknown"])} '
+                     f'{_e(", ".join(n["missing"]) or w["source_gap"])})</span></div></li>')
+            return
         if kind == "condition":
             shown = (self.val(n["outcome"]) if "outcome" in n
                      else f'<span class="unknown">{_e(w["not_determined"])}</span>')
@@ -332,6 +337,9 @@ class _Doc:
         if n.get("missing"):
             o.append(f'<div class="detail missing-here">{_e(w["missing_here"])}: '
                      + ", ".join(f"<code>{_e(m)}</code>" for m in n["missing"]) + "</div>")
+        if n.get("exceptions_unknown_unchanged"):
+            o.append(f'<div class="detail unchanged">{_e(w["unchanged"])}: '
+                     + ", ".join(f"<code>{_e(m)}</code>" for m in n["exceptions_unknown_unchanged"]) + "</div>")
         if n.get("refused"):
             o.append(f'<div class="detail refused-by">{_e(w["refused_by"])}: '
                      + ", ".join(f"<code>{_e(m)}</code>" for m in n["refused"]) + "</div>")

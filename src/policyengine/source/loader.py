@@ -18,11 +18,12 @@ import jsonschema
 from ..expr import typecheck
 from ..errors import Location, PolicyError, Problem, did_you_mean
 from ..expr.parser import ExprSyntaxError, parse
-from ..runtime.facts import Bad, converter
+from ..runtime.facts import Bad, bound_problems, converter
 from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Entry, ExceptionClause, Expr, FactDecl,
                               GapBody, Instrument, Label, Query, RecordBody, Rule, RuleVersion, Section, SelectBody,
                               Table, TableKey, TableVersion, Type, ValueBody)
-from .yamlsource import SourceMap, load_yaml
+from ..model.policy import PolicyModel
+from .yamlsource import SourceError, SourceMap, decode, load_yaml, read_source
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 FORMAT = "policyengine/1"
@@ -30,8 +31,12 @@ _CITATION = re.compile(r"(?:Appendix\s+([A-Z])(?:\s*,\s*|\s+))?(?:(?:s\.|section
 
 
 def policy_files(root: Path) -> list[Path]:
-    """The policy YAML files under root, leaving out test folders."""
-    if root.is_file():
+    """The policy YAML files under root, leaving out test folders.
+
+    Every entry named *.yaml or *.yml is listed, whatever it is: reading refuses what is
+    not a regular file, so a FIFO or a device is reported rather than silently skipped.
+    """
+    if not root.is_dir():
         return [root]
     return sorted(p for p in root.rglob("*.y*ml")
                   if p.suffix in (".yaml", ".yml") and "tests" not in p.relative_to(root).parts[:-1])
@@ -226,12 +231,20 @@ class _Builder:
                     self.error(smap.at(path), f"list of records '{name}' needs 'fields'")
                 of = Type("record", fields=fields)
             else:
+                if item == "enum" and not raw.get("values"):
+                    self.error(smap.at(path), f"list of enums '{name}' needs 'values'")
                 of = Type("enum", tuple(raw["values"])) if raw.get("values") else SCALARS.get(item, Type(item))
             ftype = Type("list", of=of)
         else:
+            if kind == "duration":  # no converter reads one: a caller could not give it
+                self.error(smap.at(path + ("type",)), f"fact '{name}' is a duration, but facts cannot be durations: "
+                                                      "declare an integer with a unit such as months")
             ftype = SCALARS[kind]
-        return FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
+        decl = FactDecl(name, ftype, _label(raw["label"]), iid, raw.get("unit"), raw.get("min"), raw.get("max"),
                         smap.at(path, key=True), raw.get("description"), raw.get("disclosure"))
+        for key, message in bound_problems(decl):  # read min and max as the fact's own values, now
+            self.error(smap.at(path + (key,)), message)
+        return decl
 
     # -- catalogues and queries ------------------------------------------------------------
     _ENTRY_META = {"id", "citation", "clause", "text", "label", "note", "uncertain"}
@@ -447,10 +460,8 @@ class _Builder:
                            citation=raw.get("citation") if effective else None)
 
 
-def load(root: str | Path = "policies"):
+def load_model(root: str | Path = "policies") -> PolicyModel:
     """Load and check every policy file under root; raise PolicyError listing every problem."""
-    from ..runtime.evaluator import Policies
-
     root = Path(root)
     if not root.exists():
         raise PolicyError([Problem(None, f"{root}: no such file or directory")])
@@ -462,12 +473,12 @@ def load(root: str | Path = "policies"):
     parsed = []
     shapeless = False  # a file failed its schema: names it defines are unknown, so skip name checks
     for f in files:
-        try:
-            raw = f.read_bytes()
+        try:  # bounded: regular files only, at most MAX_FILE_BYTES, UTF-8
+            raw = read_source(f)
             sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            b.error(Location(str(f), 1, 1), f"cannot read file: {exc}")
+            text = decode(raw, str(f))
+        except SourceError as exc:
+            b.problems.append(exc.problem)
             continue
         data, smap, problems = load_yaml(text, str(f))
         b.problems.extend(problems)
@@ -513,9 +524,8 @@ def load(root: str | Path = "policies"):
         b.problems.extend(problems)
     if b.problems:
         raise PolicyError(_sorted(b.problems))
-    policies = Policies(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources))
-    policies.catalogues, policies.queries, policies.sources = b.catalogues, b.queries, sources
-    return policies
+    return PolicyModel(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources),
+                       b.catalogues, b.queries, sources)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

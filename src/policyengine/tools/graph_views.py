@@ -301,7 +301,7 @@ def add_parsers(subparsers) -> None:
 
 
 def _load(path: str):
-    from ..source.loader import load
+    from ..policies import load
     return load(path)
 
 

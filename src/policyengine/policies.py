@@ -1,0 +1,39 @@
+"""`Policies`: what `policyengine.load()` returns — the loaded model, its evaluator, and
+the decision log, put together for callers.
+
+The layers below never import this one: the loader builds a PolicyModel, the runtime
+evaluates it, audit records and replays decisions; only here do they meet, so no import
+cycle (engine -> audit -> loader -> engine) can form.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import audit
+from .runtime.decision import Decision
+from .runtime.evaluator import SUBJECT, TRACE_LEVELS, PolicyEvaluator  # noqa: F401
+from .source.loader import load_model
+
+
+class Policies(PolicyEvaluator):
+    """A loaded, checked set of instruments; call `evaluate()` or `query()`."""
+
+    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", log=None) -> Decision:
+        """Decide `decision` for `facts` as of a date (see PolicyEvaluator.evaluate).
+
+        With `log` (a path or DecisionLog) the decision is appended to that decision log;
+        a `subject_id` fact names whom the decision is about (kept in the log, not read
+        by any rule).
+        """
+        if log is None:
+            return super().evaluate(decision, facts, as_of, trace)
+        subject = facts.get(SUBJECT) if isinstance(facts, dict) else None
+        rest = {k: v for k, v in facts.items() if k != SUBJECT} if subject is not None else facts
+        d = super().evaluate(decision, rest, as_of, trace)
+        d.log_id = audit.record(self, d, log, subject)
+        return d
+
+
+def load(root: str | Path = "policies") -> Policies:
+    """Load and check every policy file under root; raise PolicyError listing every problem."""
+    return Policies(load_model(root))
