@@ -61,7 +61,19 @@ def test_alternatives_record_which_one_satisfied(policies):
     anyrule = d.trace[0]["children"][1]
     assert anyrule["id"] == "ldp.performance_pay.award_eligible.job_rate_reached"
     outcomes = {c["id"].rsplit(".", 1)[1]: c["outcome"] for c in anyrule["children"] if c["kind"] == "rule"}
-    assert outcomes == {"at_job_rate": True, "increase_exceeds_job_rate": False}
+    # the first alternative satisfies the `any`: the trace names it, and the answer needed no other
+    assert outcomes == {"at_job_rate": True}
+
+
+def test_a_failed_all_lists_every_condition_that_fails(policies):
+    """'Why not' of an `all`: the conditions after the first failure are traced too (after
+    the answer, without changing it)."""
+    d = policies.evaluate("ldp.promotion.eligible", {"program": "MTP", "meets_cbc": False,
+                                                   "months_in_assignments": 3, "last_rating": "did_not_meet"},
+                          as_of="2009-04-01")
+    assert d.value is False
+    failed = [line for line in d.explain().split("Conditions not met:")[1].splitlines() if line.startswith("  - ")]
+    assert len(failed) >= 2
 
 
 def test_float_money_is_read_as_the_decimal_written(policies):

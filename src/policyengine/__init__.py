@@ -3,7 +3,7 @@
     policies = policyengine.load("policies")
     d = policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, as_of="2008-06-01")
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from .errors import (EvaluationError, InputError, NotInForceError, PolicyEngineError, PolicyError,  # noqa: E402
                      UnknownDecisionError)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 UNIT_BASE = {"day": ("days", 1), "week": ("days", 7), "month": ("months", 1), "year": ("months", 12)}
 
@@ -91,14 +91,6 @@ def _is_month_end_catchup(start: dt.date, end: dt.date) -> bool:
 
 def days_between(start: dt.date, end: dt.date) -> int:
     return (end - start).days
-
-
-def round_half_up(value: Decimal, to: Decimal | int = 1) -> Decimal:
-    """Round to the nearest multiple of `to`, halves away from zero."""
-    step = Decimal(to)
-    if step <= 0:
-        raise ValueError("round(..., to=) needs a positive step")
-    return (Decimal(value) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
 
 
 def floor(value: Decimal | int) -> Decimal:

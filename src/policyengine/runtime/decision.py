@@ -6,8 +6,10 @@ when someone asks for them.
 from __future__ import annotations
 
 from ..expr import ast
-from .tracer import UNSET as _UNSET, Frame
+from ..present.explain import explain_text
 from ..values import plain
+from ..version import __version__
+from .tracer import UNSET as _UNSET, Frame
 
 
 class Decision:
@@ -90,7 +92,6 @@ class Decision:
         }
 
     def explain(self, lang: str = "en") -> str:
-        from ..present.explain import explain_text
         return explain_text(self, lang)
 
     def __repr__(self) -> str:
@@ -98,7 +99,6 @@ class Decision:
 
 
 def _engine_version() -> str:
-    from .. import __version__
     return __version__
 
 

@@ -109,6 +109,8 @@ def _from_text(v: str, kind: str) -> Decimal:
 
 
 def _number(v, kind: str):
+    if type(v) is int and -_NUMBER_LIMIT < v < _NUMBER_LIMIT:  # the common case: a whole amount, always sound
+        return Decimal(v)
     if isinstance(v, bool):
         raise _Bad(f"expected {'an amount' if kind == 'money' else 'a number'}, got {_shown(v)}")
     if isinstance(v, Decimal):

@@ -15,7 +15,7 @@ from ..model.elements import Rule, Table
 from . import semantics as S
 from .compile import AS_OF, ExprCompiler
 from .semantics import EvaluationError, Missing, Refused
-from .tracer import TRACE, UNSET, enter, leaf
+from .tracer import TRACE, UNSET, Frame, enter, leaf
 
 
 class RuleCompiler:
@@ -80,7 +80,11 @@ class RuleCompiler:
             if v is not UNSET:
                 leaf(env, "ref", rule, version).value = v
                 return v
-            tr, frame, parent = enter(env, "rule", rule, version)
+            tr = env[TRACE]
+            parent = tr.current
+            frame = Frame("rule", rule, version)
+            parent.children.append(frame)
+            tr.current = frame
             try:
                 v = body(env)
             except Missing as m:
@@ -180,7 +184,9 @@ class _BodyCompiler(walk.BodyVisitor):
         rc = self.rc
         items = [rc.rule(c.rule) if c.rule is not None else self._condition(c.expr) for c in b.items]
         stop = b.kind == "any"
-        return S.kleene(items, stop, _why_not if rc.traced else None)
+        # traced: after an `all` fails, the conditions it did not need are traced too, so
+        # "why not" lists every one that fails (an `any` that holds has nothing to explain)
+        return S.kleene(items, stop, _why_not if rc.traced and not stop else None)
 
     def _condition(self, expr):
         fn = self.rc.exprs(expr)
@@ -188,7 +194,11 @@ class _BodyCompiler(walk.BodyVisitor):
             return fn
 
         def traced(env):
-            tr, frame, parent = enter(env, "condition", expr)
+            tr = env[TRACE]
+            parent = tr.current
+            frame = Frame("condition", expr)
+            parent.children.append(frame)
+            tr.current = frame
             try:
                 v = fn(env)
             except Missing as m:
