@@ -101,3 +101,11 @@ def test_the_deepest_policy_the_loader_accepts_evaluates(tmp_path, trace):
     p = policyengine.load(write_policies(tmp_path, "rules:\n" + "".join(rules)))
     d = p.evaluate(f"demo.r_{limits.MAX_RULE_DEPTH}", {}, as_of="2008-01-01", trace=trace)
     assert d.value == 1 + (limits.MAX_RULE_DEPTH - 1) * (limits.MAX_EXPR_DEPTH - 1)
+
+
+def test_the_command_line_reports_the_error_without_a_traceback(policies, capsys):
+    from policyengine.cli import main
+    code = main(["eval", "demo.ratio", "--policies", str(policies.root), "--fact", "d=5", "--as-of", "2008-01-01"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    assert "rules.yaml:" in err and "division by zero" in err
