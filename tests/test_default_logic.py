@@ -150,3 +150,13 @@ def test_a_lost_education_standard_still_leaves_a_degree_undetermined(bundled, g
     status, value, missing, gaps = meets(bundled, group=group, **QUALIFIED)
     assert status == "undetermined" and gaps
     assert "alternatives_accepted" in missing or "experience" in missing
+
+
+def test_the_html_explanation_shows_them_in_both_languages(policies):
+    from policyengine.present.explain_html import render
+    d = policies.evaluate("demo.met", {"base_ok": True, "b": False}, as_of="2008-01-01")
+    en, fr = render(d.to_dict(), "en", policies), render(d.to_dict(), "fr", policies)
+    assert "exception that may apply: not known without a" in en
+    assert "could not change the result" in en and "<code>demo.same</code>" in en
+    assert "pourraient s&#x27;appliquer sans pouvoir changer le résultat" in fr or \
+        "pourraient s'appliquer sans pouvoir changer le résultat" in fr
