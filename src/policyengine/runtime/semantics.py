@@ -63,6 +63,7 @@ class Conflict(Exception):
 # What a speculative evaluation may end in, besides a value: each means "this outcome is
 # not known", never "the answer is wrong".
 OUTCOMES = (Missing, Refused, Conflict, PolicyEngineError)
+FAILURES = (Refused, Conflict, PolicyEngineError)  # the outcomes that are not "unknown"
 
 
 def merge(a: Missing, b: Missing) -> Missing:
@@ -84,53 +85,48 @@ def gather(exc: Missing, env, *fns) -> Missing:
 
 
 def evaluate_all(fns, env) -> list:
-    """Every operand's value, or one Missing naming the facts all of them lack."""
-    out, missing = [], None
-    for f in fns:
+    """Every operand's value, or one Missing naming the facts all of them lack.
+
+    As in `pair`: once an operand is unknown, the others are run only to name what they
+    lack (`gather`), so an error in a later operand does not hide the unknown one."""
+    out = []
+    for i, f in enumerate(fns):
         try:
             out.append(f(env))
         except Missing as m:
-            missing = m if missing is None else merge(missing, m)
-    if missing is not None:
-        raise missing
+            raise gather(m, env, *fns[i + 1:])
     return out
 
 
 def kleene(fns, stop: bool, rest=None):
     """Kleene or (stop=True) / and (stop=False) over the values of `fns`, as a closure.
 
-    An unknown item only matters if no other item decides.  `rest(fns, env)` (an observer)
-    is given the items after the one that decided, which the answer did not need.
+    Any item that decides decides, whatever the others are: unknown, or ending in an error
+    or a refusal (so giving a fact can never turn a decided answer into an error).  When no
+    item decides, an unknown item makes the result unknown (the fact could still decide it);
+    else the first error stands.  `rest(fns, env)` (an observer) is given the items after
+    the one that decided, which the answer did not need.
     """
     fns = tuple(fns)
-    if rest is None:
-        def kleene_(env):
-            missing = None
-            for fn in fns:
-                try:
-                    if bool(fn(env)) is stop:
-                        return stop
-                except Missing as m:
-                    missing = m if missing is None else merge(missing, m)
-            if missing is not None:
-                raise missing
-            return not stop
-        return kleene_
 
-    def observed(env):
-        missing = None
+    def kleene_(env):
+        missing = failed = None
         for i, fn in enumerate(fns):
             try:
                 if bool(fn(env)) is stop:
-                    if i + 1 < len(fns):
+                    if rest is not None and i + 1 < len(fns):
                         rest(fns[i + 1:], env)
                     return stop
             except Missing as m:
                 missing = m if missing is None else merge(missing, m)
+            except FAILURES as exc:
+                failed = failed or exc
         if missing is not None:
             raise missing
+        if failed is not None:
+            raise failed
         return not stop
-    return observed
+    return kleene_
 
 
 def pair(op, left, right, failed=None):
@@ -179,7 +175,7 @@ def _with_exceptions(rule, excs, base, env, unchanged):
         try:
             if when(env):
                 applies.append((ex, value))
-        except Missing as m:
+        except (Missing, *FAILURES) as m:  # unknown, or cannot be computed: it may apply
             maybe.append((ex, value, m))
     if applies:
         results = [(ex, value(env)) for ex, value in applies]  # an unknown value is unknown: raise
@@ -192,7 +188,8 @@ def _with_exceptions(rule, excs, base, env, unchanged):
             result = base(env)
         except Missing as m:
             for _, value, why in maybe:  # an exception that may apply could decide instead
-                merge(m, why)
+                if isinstance(why, Missing):
+                    merge(m, why)
                 gather(m, env, value)
             raise
     if maybe:
@@ -203,19 +200,28 @@ def _with_exceptions(rule, excs, base, env, unchanged):
 
 
 def _only_agreeing(result, maybe, env):
-    """Exceptions that may apply leave `result` standing only if each would give it too."""
-    unknown = None
+    """Exceptions that may apply leave `result` standing only if each would give it too.
+
+    One that would give another value leaves the result unknown, naming what decides its
+    condition; if its condition could not be computed at all, that error stands."""
+    unknown = failed = None
     for ex, value, why in maybe:
         try:
             if same_value(value(env), result):
                 continue
         except Missing as m:
-            why = merge(Missing(why.facts, why.gaps), m)
+            if isinstance(why, Missing):
+                why = merge(Missing(why.facts, why.gaps), m)
         except OUTCOMES:
             pass
-        unknown = Missing(why.facts, why.gaps) if unknown is None else merge(unknown, why)
+        if isinstance(why, Missing):
+            unknown = Missing(why.facts, why.gaps) if unknown is None else merge(unknown, why)
+        else:
+            failed = failed or why
     if unknown is not None:
         raise unknown
+    if failed is not None:
+        raise failed
 
 
 def same_value(a, b) -> bool:
