@@ -108,13 +108,16 @@ def kleene(fns, stop: bool, rest=None):
     the one that decided, which the answer did not need.
     """
     fns = tuple(fns)
+    last = len(fns) - 1
 
     def kleene_(env):
         missing = failed = None
-        for i, fn in enumerate(fns):
+        i = -1
+        for fn in fns:
+            i += 1
             try:
                 if bool(fn(env)) is stop:
-                    if rest is not None and i + 1 < len(fns):
+                    if rest is not None and i < last:
                         rest(fns[i + 1:], env)
                     return stop
             except Missing as m:
