@@ -467,9 +467,9 @@ def test_default_logic_laws(policy, cases, as_of, data):
 
 # -- minimal cases found by the properties above ----------------------------------------------
 # Each was found by the generator and reduced by hand, and is kept here so the finding does
-# not depend on the random draws.  The parity cases were fixed in semantics.evaluate_all
-# (it now gathers like `pair`) and stay as regressions; the law (a) cases fail while the
-# engine lets an error, a refusal or a conflict met on the way end a decided answer.
+# not depend on the random draws.  All are fixed in semantics.py (operand lists gather like
+# `pair`; Kleene logic and exceptions treat an item that cannot be computed, is refused or
+# conflicts like one that does not decide) and stay as regressions.
 MINI_INSTRUMENT = """\
 format: policyengine/1
 instrument:
@@ -560,6 +560,7 @@ def test_found_trace_parity(tmp_path, name):
 
 
 FOUND_LAW_A = {
+    # Each was: decided true without the fact, then an error, a refusal or a conflict with it.
     # decided true without a (the `or` is decided by `true`); with a = 0 the first operand
     # raises EvaluationError (division by zero) before `true` is reached.
     "an item that fails before the deciding item": (D + "    value: 1 / a > 0 or true\n", {"a": 0}),
