@@ -37,6 +37,9 @@ RULES = "rules:\n" + "".join([
     rule("power", "value: n * n * n * n"),
     rule("pairs", "value: any(people, any(people, age > 1000))"),
     rule("sum", "value: d + d"),
+    rule("zero", "value: d * -1"),
+    rule("zero_div", "value: -d / 4"),
+    rule("zero_round", "value: round(d - 1)"),
 ])
 
 
@@ -109,3 +112,11 @@ def test_the_command_line_reports_the_error_without_a_traceback(policies, capsys
     out, err = capsys.readouterr()
     assert code == 2 and "Traceback" not in err
     assert "rules.yaml:" in err and "division by zero" in err
+
+
+@pytest.mark.parametrize("decision", ["zero", "zero_div", "zero_round"])
+def test_arithmetic_never_answers_negative_zero(policies, decision):
+    """0 x -1, -0 / 4 and round(-0.4) are 0: "-0" is what the fact reader refuses as input."""
+    facts = {"d": "0.6"} if decision == "zero_round" else {"d": 0}
+    d = policies.evaluate(f"demo.{decision}", facts, as_of="2008-01-01")
+    assert d.to_dict()["value"] == "0" and not d.value.is_signed()

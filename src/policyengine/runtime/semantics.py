@@ -32,6 +32,7 @@ CTX = limits.DECIMAL_CONTEXT
 EXACT = CTX.copy()  # + - * must be exact: a result needing more digits than the context holds is an error
 EXACT.traps[decimal.Inexact] = True
 _INT_LIMIT = 10 ** limits.MAX_INTEGER_DIGITS
+_ZERO = Decimal(0)
 
 
 class Missing(Exception):
@@ -270,12 +271,14 @@ def _arith(int_op, dec_op):
     def op(a, b):
         if type(a) is int and type(b) is int:
             return _bounded_int(int_op(a, b))
-        return dec_op(a, b)
+        r = dec_op(a, b)
+        return r if r else _ZERO  # no "-0": 0 × -1 is 0, as the fact reader insists for input
     return op
 
 
 def _div(a, b):
-    return CTX.divide(a, b)
+    r = CTX.divide(a, b)
+    return r if r else _ZERO
 
 
 def _add(a, b):
@@ -302,7 +305,9 @@ CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
 def negate(x):
     if type(x) is int:
         return _bounded_int(-x)
-    return CTX.minus(x) if isinstance(x, Decimal) else -x
+    if isinstance(x, Decimal):
+        return CTX.minus(x) if x else _ZERO
+    return -x
 
 
 _ONE = Decimal(1)
@@ -311,7 +316,8 @@ _ONE = Decimal(1)
 def round_half_up(x, to=1):
     """Round to the nearest multiple of `to`, halves away from zero (93,450 -> 93,500 to $100)."""
     step = Decimal(to)
-    return CTX.multiply(CTX.divide(Decimal(x), step).quantize(_ONE, rounding=ROUND_HALF_UP, context=CTX), step)
+    r = CTX.multiply(CTX.divide(Decimal(x), step).quantize(_ONE, rounding=ROUND_HALF_UP, context=CTX), step)
+    return r if r else _ZERO
 
 
 FUNCS = {
