@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import audit
 from .runtime.decision import Decision
-from .runtime.evaluator import SUBJECT, TRACE_LEVELS, PolicyEvaluator  # noqa: F401
+from .runtime.evaluator import SUBJECT, PolicyEvaluator
 from .source.loader import load_model
 
 

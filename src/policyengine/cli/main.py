@@ -13,7 +13,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 
 from .. import __version__
 from ..errors import InputError, NotInForceError, PolicyEngineError, PolicyError

@@ -1,3 +1,2 @@
 """The checked policy model: what the loader builds and every later stage reads."""
 from .elements import *  # noqa: F401,F403
-from .elements import Label, Rule, Table, Type  # noqa: F401

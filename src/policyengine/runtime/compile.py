@@ -9,10 +9,10 @@ records the value of every expression node.
 from __future__ import annotations
 
 from .. import limits
-from ..errors import NotInForceError
+from ..errors import BudgetExceeded, EvaluationError, NotInForceError
 from ..expr import ast
 from . import semantics as S
-from .semantics import EvaluationError, Missing, evaluate_all, gather, pair
+from .semantics import Missing, evaluate_all, gather, pair
 from .tracer import TRACE, leaf
 
 AS_OF = "as_of"  # env key of the evaluation date: `as_of` is a reserved name, never a fact
@@ -180,7 +180,7 @@ class ExprCompiler:
             def one(env):
                 left = env[STEPS] = env.get(STEPS, limits.MAX_STEPS) - 1
                 if left < 0:
-                    raise S.BudgetExceeded(f"{where}: {n.function}() stopped: the evaluation took more than "
+                    raise BudgetExceeded(f"{where}: {n.function}() stopped: the evaluation took more than "
                                            f"{limits.MAX_STEPS} steps")
                 stack = env.get(ITEM)
                 if stack is None:

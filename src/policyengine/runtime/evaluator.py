@@ -13,13 +13,13 @@ import datetime as dt
 import sys
 
 from .. import limits
-from ..errors import InputError, NotInForceError, PolicyEngineError, did_you_mean
+from ..errors import EvaluationError, InputError, NotInForceError, PolicyEngineError, did_you_mean
 from ..model.policy import PolicyModel
 from .compile import AS_OF
 from .decision import Decision
 from .facts import Bad, as_date, converter
 from .rules import RuleCompiler
-from .semantics import Conflict, EvaluationError, Missing, Refused
+from .semantics import Conflict, Missing, Refused
 from .query import run as run_query
 from .tracer import TRACE, Tracer
 
@@ -43,7 +43,6 @@ class PolicyEvaluator(PolicyModel):
 
     def __init__(self, model: PolicyModel):
         self.__dict__.update(model.__dict__)
-        self.model = model
         self._plans: dict = {}
         self._fact_names = {decl.name for decl in model.facts.values()}
         self._bounds = model.change_dates()
@@ -119,7 +118,7 @@ class PolicyEvaluator(PolicyModel):
     def _plan(self, decision: str, day: dt.date, trace: str) -> _Plan:
         if trace not in TRACE_LEVELS:
             raise InputError([f"trace: expected one of {', '.join(TRACE_LEVELS)}, got {trace!r}"])
-        model = self.model
+        model = self
         rule = model.rule(decision)
         deps = model.graph.dependencies("rule", rule.id)
         instruments = {rule.instrument} | {model.owner(n) for n in deps if n[0] != "fact"}

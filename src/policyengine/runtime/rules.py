@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import NotInForceError
+from ..errors import EvaluationError, NotInForceError
 from ..model import walk
 from ..model.elements import Rule, Table
 from . import semantics as S
 from .compile import AS_OF, ExprCompiler
-from .semantics import EvaluationError, Missing, Refused
+from .semantics import Missing, Refused
 from .tracer import TRACE, UNSET, Frame, enter, leaf
 
 

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .. import limits
 from .. import values as V
-from ..errors import BudgetExceeded, EvaluationError, PolicyEngineError  # noqa: F401 (re-exported)
+from ..errors import PolicyEngineError
 
 CTX = limits.DECIMAL_CONTEXT
 EXACT = CTX.copy()  # + - * must be exact: a result needing more digits than the context holds is an error

@@ -16,7 +16,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -68,7 +68,7 @@ class SourceError(Exception):
         super().__init__(str(problem))
 
 
-def read_source(path: Path, file: str | None = None) -> bytes:
+def read_source(path: FilePath, file: str | None = None) -> bytes:
     """The bytes of a regular file of at most MAX_FILE_BYTES, or SourceError.
 
     A FIFO would block forever and a link to /dev/zero never ends, so anything but a
