@@ -18,7 +18,8 @@ from .source.loader import load_model
 class Policies(PolicyEvaluator):
     """A loaded, checked set of instruments; call `evaluate()` or `query()`."""
 
-    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", log=None) -> Decision:
+    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", log=None,
+                 presume: bool = True) -> Decision:
         """Decide `decision` for `facts` as of a date (see PolicyEvaluator.evaluate).
 
         With `log` (a path or DecisionLog) the decision is appended to that decision log;
@@ -26,10 +27,10 @@ class Policies(PolicyEvaluator):
         by any rule).
         """
         if log is None:
-            return super().evaluate(decision, facts, as_of, trace)
+            return super().evaluate(decision, facts, as_of, trace, presume)
         subject = facts.get(SUBJECT) if isinstance(facts, dict) else None
         rest = {k: v for k, v in facts.items() if k != SUBJECT} if subject is not None else facts
-        d = super().evaluate(decision, rest, as_of, trace)
+        d = super().evaluate(decision, rest, as_of, trace, presume)
         d.log_id = audit.record(self, d, log, subject)
         return d
 

@@ -81,14 +81,16 @@ def replay(log, record_id: str, current=None) -> Replay:
     under = "current" if current is not None else "logged"
     facts = dict(rec.get("facts") or {})
     try:
-        d = policies.evaluate(rec["decision"], facts, as_of=rec["as_of"], trace=rec.get("trace_level") or "audit")
+        d = policies.evaluate(rec["decision"], facts, as_of=rec["as_of"], trace=rec.get("trace_level") or "audit",
+                              presume=rec.get("presume", True) is not False)
     except PolicyEngineError as exc:
         return Replay(rec, None, under, [], f"{type(exc).__name__}: {exc}")
     again = d.to_dict()
     diffs = []
-    for key in ("status", "value", "clauses", "missing", "messages"):
-        if rec.get(key) != again.get(key):
-            diffs.append(f"{key}: logged {rec.get(key)!r}, now {again.get(key)!r}")
+    for key in ("status", "value", "clauses", "missing", "assumptions", "messages"):
+        logged = rec.get(key, [] if key == "assumptions" else None)  # records before presumptions had none
+        if logged != again.get(key):
+            diffs.append(f"{key}: logged {logged!r}, now {again.get(key)!r}")
     if under == "logged" and rec.get("trace") != again.get("trace"):
         diffs.append("trace: differs from the logged trace")
     return Replay(rec, again, under, diffs)

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=("en", "fr"), default="en", help="language of text output (default: %(default)s)")
     e.add_argument("--trace", choices=("none", "audit", "full"), default="audit",
                    help="trace level (default: %(default)s)")
+    e.add_argument("--no-presume", dest="presume", action="store_false",
+                   help="strict evaluation: a fact the policy presumes (see `policyengine decisions`) is a "
+                        "missing fact when not given, instead of taking its cited presumed value")
     e.add_argument("--view", choices=("full", "public"), default="full",
                    help="public: redact personal information under the instrument's confidentiality clause "
                         "(LDP 6.3.1: only the salary range); full: for authorized readers (default: %(default)s)")
@@ -355,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         facts = _read_facts(args)
         policies = _load(args.policies)
         log = None if args.log is None else (args.log or _default_log())
-        d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace, log=log)
+        d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace, log=log,
+                              presume=args.presume)
         record = d.to_dict()
         if d.log_id:
             record["id"] = d.log_id

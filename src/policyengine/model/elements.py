@@ -102,11 +102,25 @@ class FactDecl:
     location: Location
     description: str | None = None
     disclosure: str | None = None  # kind of personal information, for redacted views
+    presumption: "Presumption | None" = None  # the value assumed when the caller gives none
+
 
     @property
     def id(self) -> str:
         """Facts belong to their instrument: ldp.level and etm.level are different facts."""
         return f"{self.instrument}.{self.name}"
+
+
+@dataclass
+class Presumption:
+    """A declared, cited value for a fact callers rarely give: a decision that relies on it
+    says so, and strict evaluation (presume=False) treats the fact as missing instead."""
+
+    value: Any  # already converted to the fact's type
+    citation: str | None  # lint flags a presumption without one
+    clause: str | None  # clause id derived from the citation, e.g. ldp.B.10.7.5
+    reason: Label
+    location: Location
 
 
 @dataclass

@@ -23,6 +23,8 @@ WORDS = {
         "exception_unknown": "exception that may apply: not known without",
         "source_gap": "a gap in the source text",
         "unchanged": "exceptions that may apply but could not change the result",
+        "presumptions": "Decided under these presumptions (facts not given)", "presumed": "presumed",
+        "strict": "Strict evaluation: no fact was presumed",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -40,6 +42,8 @@ WORDS = {
         "exception_unknown": "exception qui pourrait s'appliquer : inconnu sans",
         "source_gap": "une lacune du texte source",
         "unchanged": "exceptions qui pourraient s'appliquer sans pouvoir changer le résultat",
+        "presumptions": "Décidé selon ces présomptions (faits non fournis)", "presumed": "présumé",
+        "strict": "Évaluation stricte : aucun fait n'a été présumé",
     },
 }
 
@@ -74,8 +78,16 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
         lines.append(f"{w['view_public']} {r['redaction']['basis']['citation']}")
     for g in r.get("gaps") or []:
         lines.append(f"{w['gap']} [{g['citation']}]: {g.get('missing', '')}" + (f" ({g['where']})" if g.get("where") else ""))
+    decl = (lambda n: policies.fact_decl(r["decision"], n)) if rule else (lambda n: None)
+    if r.get("assumptions"):
+        lines.append(f"{w['presumptions']}:")
+        for a in r["assumptions"]:
+            label = f" ({decl(a['fact']).label.get(lang)})" if decl(a["fact"]) else ""
+            cite = f" [{a['citation']}]" if a.get("citation") else ""
+            lines.append(f"  - {a['fact']}{label} = {_fmt(a['value'], w)}{cite}: {a['reason'].get(lang) or a['reason']['en']}")
+    elif r.get("presume") is False:
+        lines.append(w["strict"])
     if r.get("missing"):
-        decl = (lambda n: policies.fact_decl(r["decision"], n)) if rule else (lambda n: None)
         labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]
         lines.append(f"{w['missing']}: " + ", ".join(labels))
     for m in r.get("messages") or []:
@@ -107,7 +119,8 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
     pad = "  " * depth
     kind = n["kind"]
     if kind == "condition":
-        lines.append(f"{pad}- {n['expression']}: {_fmt(n.get('outcome'), w) if 'outcome' in n else '?'}")
+        presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
+        lines.append(f"{pad}- {n['expression']}: {_fmt(n.get('outcome'), w) if 'outcome' in n else '?'}{presumed}")
     elif kind == "ref":
         lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] = {_fmt(n.get('value'), w)}")
     elif kind == "exception" and not n.get("outcome"):
@@ -134,7 +147,8 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
             quoted.add(n["text"])
             lines.append(f"{pad}  \"{n['text']}\"")
         if n.get("facts_read"):
-            lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}")
+            presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
+            lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}{presumed}")
         if n.get("exceptions_unknown_unchanged"):
             lines.append(f"{pad}  {w['unchanged']}: {', '.join(n['exceptions_unknown_unchanged'])}")
     for c in n.get("children", []):

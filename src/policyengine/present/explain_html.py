@@ -174,6 +174,7 @@ class _Doc:
             o.append(f'<p class="meta view">{_e(w["view_public"])} {_e(basis.get("citation", ""))}</p>')
         o.append("</header>")
         self.outcome()
+        self.assumptions()
         self.missing()
         self.messages()
         self.facts()
@@ -217,6 +218,26 @@ class _Doc:
         for n in names:
             lab = self.fact_label(n)
             o.append(f"<li><code>{_e(n)}</code>" + (f" ({_e(lab)})" if lab else "") + "</li>")
+        o.append("</ul>")
+        o.append("</section>")
+
+    def assumptions(self) -> None:
+        """The presumptions the decision rests on, each with its clause and reason."""
+        r, w, o = self.r, self.w, self.out
+        items = r.get("assumptions") or []
+        if not items:
+            if r.get("presume") is False:
+                o.append(f'<p class="strict">{_e(w["strict"])}</p>')
+            return
+        o.append('<section class="assumptions">')
+        o.append(f'<h2>{_e(w["presumptions"])}</h2>')
+        o.append("<ul>")
+        for a in items:
+            lab = self.fact_label(a.get("fact", ""))
+            cite = f' <span class="cite">[{_e(a["citation"])}]</span>' if a.get("citation") else ""
+            reason = (a.get("reason") or {}).get(self.lang) or (a.get("reason") or {}).get("en", "")
+            o.append(f'<li><code>{_e(a.get("fact", ""))}</code>' + (f" ({_e(lab)})" if lab else "")
+                     + f" = {self.val(a.get('value'))}{cite}: {_e(reason)}</li>")
         o.append("</ul>")
         o.append("</section>")
 
@@ -333,7 +354,10 @@ class _Doc:
             elif "value" in n:
                 o.append(f'<div class="detail value">{_e(w["value"])}: {self.val(n["value"])}</div>')
         if n.get("facts_read") and isinstance(n["facts_read"], dict):
-            o.append(f'<div class="detail facts-read">{_e(w["facts_read"])}: {self.pairs(n["facts_read"])}</div>')
+            presumed = (f' <span class="presumed">({_e(w["presumed"])}: {_e(", ".join(n["presumed"]))})</span>'
+                        if n.get("presumed") else "")
+            o.append(f'<div class="detail facts-read">{_e(w["facts_read"])}: {self.pairs(n["facts_read"])}'
+                     f'{presumed}</div>')
         if n.get("missing"):
             o.append(f'<div class="detail missing-here">{_e(w["missing_here"])}: '
                      + ", ".join(f"<code>{_e(m)}</code>" for m in n["missing"]) + "</div>")

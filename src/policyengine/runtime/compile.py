@@ -18,17 +18,19 @@ from .tracer import TRACE, leaf
 AS_OF = "as_of"  # env key of the evaluation date: `as_of` is a reserved name, never a fact
 ITEM = object()  # env key of the stack of records any()/all() are looking at
 STEPS = object()  # env key of the steps left in this evaluation's budget
+PRESUMED = object()  # env key of the presumed facts read so far, in order (a dict used as a set)
 
 
 class ExprCompiler:
     """Compiles one expression's AST.  `rule_fn` gives the compiled closure of a referenced
     rule, `table_version` the version of a table in force for the period being compiled."""
 
-    def __init__(self, mode: str, rule_fn, table_version, where):
+    def __init__(self, mode: str, rule_fn, table_version, where, presumed=None):
         self.mode = mode
         self.rule_fn = rule_fn
         self.table_version = table_version
         self.where = where  # node -> Location, for runtime errors
+        self.presumed = presumed or {}  # fact name -> the value presumed when it is not given
 
     def compile(self, node):
         fn = getattr(self, "_" + type(node).__name__)(node)
@@ -75,6 +77,8 @@ class ExprCompiler:
         if kind == "rule":
             return self.rule_fn(obj)
         name = obj.name
+        if name in self.presumed:
+            return self._presumed_fact(name, self.presumed[name])
         if self.mode == "none":
             def fact(env):
                 try:
@@ -92,6 +96,31 @@ class ExprCompiler:
             env[TRACE].current.reads[name] = v
             return v
         return traced_fact
+
+    def _presumed_fact(self, name, value):
+        """A fact with a presumption: the caller's value if given, else the presumed one,
+        noting that the decision now rests on it."""
+        if self.mode == "none":
+            def presumed(env):
+                try:
+                    return env[name]
+                except KeyError:
+                    env[PRESUMED][name] = None
+                    return value
+            return presumed
+
+        def traced_presumed(env):
+            frame = env[TRACE].current
+            try:
+                v = env[name]
+            except KeyError:
+                env[PRESUMED][name] = None
+                if name not in (frame.presumed or ()):
+                    frame.presumed = (frame.presumed or ()) + (name,)
+                v = value
+            frame.reads[name] = v
+            return v
+        return traced_presumed
 
     # -- operators ---------------------------------------------------------------------------
     def _Unary(self, n):

@@ -14,7 +14,8 @@ from .tracer import UNSET as _UNSET, Frame
 
 class Decision:
     __slots__ = ("_policies", "decision", "as_of", "status", "value", "missing", "_refusals", "_conflict",
-                 "facts", "_root", "trace_level", "_trace", "log_id", "gaps")
+                 "facts", "_root", "trace_level", "_trace", "log_id", "gaps",
+                 "assumptions", "presume")
 
     def __init__(self, policies, decision, as_of, status, value, missing, refusals, conflict, facts, root, trace_level):
         self._policies = policies
@@ -27,6 +28,8 @@ class Decision:
         self._trace = None
         self.log_id = None  # the decision log record id, when the decision was logged
         self.gaps = []  # parts of the policy the source text lost, that this case needs
+        self.assumptions = []  # presumptions the decision rests on: facts not given, presumed
+        self.presume = True  # False: evaluated strictly, presumed facts not given were missing
 
     @property
     def policy_hash(self) -> str:
@@ -83,6 +86,8 @@ class Decision:
             "clauses": self.clauses,
             "missing": self.missing,
             "gaps": self.gaps,
+            "assumptions": self.assumptions,
+            "presume": self.presume,
             "messages": self.messages,
             "facts": plain(self.facts),
             "trace_level": self.trace_level,
@@ -165,6 +170,8 @@ def _frame_dict(f: Frame, root) -> dict:
         d["outcome"] = f.outcome
     if f.note:
         d[f.note[0]] = f.note[1]
+    if f.presumed:
+        d["presumed"] = list(f.presumed)
     if f.values:
         d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": _json(v)}
                       for n, v in f.values if not isinstance(n, ast.Literal)]

@@ -15,7 +15,8 @@ import sys
 from .. import limits
 from ..errors import EvaluationError, InputError, NotInForceError, PolicyEngineError, did_you_mean
 from ..model.policy import PolicyModel
-from .compile import AS_OF
+from ..values import plain
+from .compile import AS_OF, PRESUMED
 from .decision import Decision
 from .facts import Bad, as_date, converter
 from .rules import RuleCompiler
@@ -32,10 +33,11 @@ SUBJECT = "subject_id"  # reserved fact name: whom a decision is about; no rule 
 class _Plan:
     """Everything needed to evaluate one decision in one period at one trace level."""
 
-    __slots__ = ("fn", "converters", "error")
+    __slots__ = ("fn", "converters", "error", "presumptions")
 
-    def __init__(self, fn, converters, error=None):
+    def __init__(self, fn, converters, error=None, presumptions=None):
         self.fn, self.converters, self.error = fn, converters, error
+        self.presumptions = presumptions  # fact name -> (declaration, Presumption) applied, or None
 
 
 class PolicyEvaluator(PolicyModel):
@@ -51,23 +53,27 @@ class PolicyEvaluator(PolicyModel):
         """Entries of a catalogue matching every parameter given (see runtime/query.py)."""
         return run_query(self, query, parameters, as_of)
 
-    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit") -> Decision:
+    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", presume: bool = True) -> Decision:
         """Decide `decision` for `facts` as of a date.
 
+        A fact not given that the policy presumes takes its presumed value, and the decision
+        lists it in `assumptions`; with presume=False it is a missing fact like any other.
         Raises InputError for unknown or ill-typed facts, NotInForceError outside the
         instruments' force, EvaluationError for what cannot be computed (citing where);
         missing facts give an undetermined decision instead.
         """
         day = as_date(as_of)
-        key = (decision, bisect.bisect_right(self._bounds, day), trace)
+        key = (decision, bisect.bisect_right(self._bounds, day), trace, presume is not False)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._plan(decision, day, trace)
+            plan = self._plans[key] = self._plan(decision, day, trace, presume is not False)
         if plan.error is not None:
             raise plan.error
         env = self._check_facts(facts, plan.converters)
         read = dict(env)  # the facts as the decision reads them: checked, converted, nothing else
         env[AS_OF] = day
+        if plan.presumptions:
+            env[PRESUMED] = {}
         tracer = None
         if trace != "none":
             tracer = env[TRACE] = Tracer(trace == "full")
@@ -91,6 +97,10 @@ class PolicyEvaluator(PolicyModel):
                      tracer.root if tracer else None, trace)
         if gaps:
             d.gaps = list(gaps)
+        if presume is False:
+            d.presume = False
+        if plan.presumptions and env[PRESUMED]:
+            d.assumptions = [_assumption(*plan.presumptions[name]) for name in env[PRESUMED]]
         return d
 
     def _check_facts(self, facts: dict, converters: dict) -> dict:
@@ -115,7 +125,7 @@ class PolicyEvaluator(PolicyModel):
             raise InputError(problems)
         return env
 
-    def _plan(self, decision: str, day: dt.date, trace: str) -> _Plan:
+    def _plan(self, decision: str, day: dt.date, trace: str, presume: bool = True) -> _Plan:
         if trace not in TRACE_LEVELS:
             raise InputError([f"trace: expected one of {', '.join(TRACE_LEVELS)}, got {trace!r}"])
         model = self
@@ -127,12 +137,22 @@ class PolicyEvaluator(PolicyModel):
             if not inst.in_force(day):
                 return _Plan(None, None, NotInForceError(
                     f"{inst.id} ({inst.title.en}) is not in force on {day}: {inst.force_text()}", inst.id))
-        converters = {}
+        converters, presumptions = {}, {}
         for fid in sorted(model.graph.facts_of(rule.id)):
             decl = model.facts[fid]
             if decl.name in converters:
                 raise InputError([f"decision '{decision}' reads two facts named '{decl.name}' from different "
                                   f"instruments; evaluate a decision of one instrument"])
             converters[decl.name] = converter(decl)
-        fn = RuleCompiler(model.rules, day, trace).rule(rule)
-        return _Plan(fn, converters)
+            if presume and decl.presumption is not None:
+                presumptions[decl.name] = (decl, decl.presumption)
+        values = {name: p.value for name, (_, p) in presumptions.items()}
+        fn = RuleCompiler(model.rules, day, trace, values).rule(rule)
+        return _Plan(fn, converters, presumptions=presumptions or None)
+
+
+def _assumption(decl, presumption) -> dict:
+    """One presumption a decision rests on, as the decision, its log record and its
+    explanations state it."""
+    return {"fact": decl.name, "value": plain(presumption.value), "citation": presumption.citation,
+            "clause": presumption.clause, "reason": {"en": presumption.reason.en, "fr": presumption.reason.fr}}

@@ -13,7 +13,7 @@ from ..errors import EvaluationError, NotInForceError
 from ..model import walk
 from ..model.elements import Rule, Table
 from . import semantics as S
-from .compile import AS_OF, ExprCompiler
+from .compile import AS_OF, PRESUMED, ExprCompiler
 from .semantics import Missing, Refused
 from .tracer import TRACE, UNSET, Frame, enter, leaf
 
@@ -21,13 +21,14 @@ from .tracer import TRACE, UNSET, Frame, enter, leaf
 class RuleCompiler:
     """Compiles rules for one period (`day` picks the versions) and trace level (`mode`)."""
 
-    def __init__(self, rules: dict, day: dt.date, mode: str):
+    def __init__(self, rules: dict, day: dt.date, mode: str, presumed=None):
         self.rules, self.day, self.mode = rules, day, mode
+        self.presumed = presumed or {}  # fact name -> presumed value, when presumptions are applied
         self.traced = mode != "none"
         self.done: dict[str, object] = {}
 
     def exprs(self, expr):
-        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate).compile(expr.node)
+        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate, self.presumed).compile(expr.node)
 
     def _table_version(self, table: Table):
         return table.version_at(self.day)
@@ -219,6 +220,8 @@ def _why_not(items, env):
     evaluation computes.
     """
     shadow = dict(env)
+    if PRESUMED in shadow:  # what the shadow reads is not what the decision rests on
+        shadow[PRESUMED] = {}
     for it in items:
         try:
             it(shadow)

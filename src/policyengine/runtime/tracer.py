@@ -14,7 +14,7 @@ UNSET = object()  # a frame with no value yet
 class Frame:
     """One step of a trace: a rule, exception, condition, table lookup or reference."""
 
-    __slots__ = ("kind", "obj", "version", "children", "reads", "value", "outcome", "values", "note")
+    __slots__ = ("kind", "obj", "version", "children", "reads", "value", "outcome", "values", "note", "presumed")
 
     def __init__(self, kind, obj, version=None):
         self.kind, self.obj, self.version = kind, obj, version
@@ -24,6 +24,7 @@ class Frame:
         self.outcome = None
         self.values = None
         self.note = None
+        self.presumed = None  # names of the facts read here at their presumed value
 
 
 class Tracer:

@@ -20,8 +20,8 @@ from ..errors import Location, PolicyError, Problem, did_you_mean
 from ..expr.parser import ExprSyntaxError, parse
 from ..runtime.facts import Bad, bound_problems, converter
 from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Entry, ExceptionClause, Expr, FactDecl,
-                              GapBody, Instrument, Label, Query, RecordBody, Rule, RuleVersion, Section, SelectBody,
-                              Table, TableKey, TableVersion, Type, ValueBody)
+                              GapBody, Instrument, Label, Presumption, Query, RecordBody, Rule, RuleVersion, Section,
+                              SelectBody, Table, TableKey, TableVersion, Type, ValueBody)
 from ..model.policy import PolicyModel
 from .yamlsource import SourceError, SourceMap, decode, load_yaml, read_source
 
@@ -125,6 +125,12 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def _presumed(decl: FactDecl):
+    """What a presumption says, without where it was written: two declarations must agree on it."""
+    p = decl.presumption
+    return None if p is None else (p.value, p.clause, p.reason)
+
+
 def _label(raw) -> Label:
     raw = raw or {}
     return Label(str(raw.get("en", "")), str(raw.get("fr", "")))
@@ -212,6 +218,9 @@ class _Builder:
             if prior.type != decl.type:
                 self.error(decl.location, f"fact '{name}' is declared as {decl.type} here but as {prior.type} "
                                           f"at {prior.location}")
+            elif _presumed(prior) != _presumed(decl):
+                self.error(decl.location, f"fact '{name}' is presumed differently here and at {prior.location}: "
+                                          f"a fact has one presumption")
             return
         self.facts[decl.id] = decl
 
@@ -244,7 +253,29 @@ class _Builder:
                         smap.at(path, key=True), raw.get("description"), raw.get("disclosure"))
         for key, message in bound_problems(decl):  # read min and max as the fact's own values, now
             self.error(smap.at(path + (key,)), message)
+        if "presumed" in raw:
+            decl.presumption = self.presumption(decl, raw["presumed"], smap, path + ("presumed",), iid)
         return decl
+
+    def presumption(self, decl: FactDecl, raw: dict, smap: SourceMap, path: tuple, iid: str):
+        """The presumed value, checked as the fact's own value now, and the clause it rests on."""
+        if path[0] != "facts":
+            self.error(smap.at(path, key=True), f"'{decl.name}' is a field, not a fact: only facts can be presumed")
+            return None
+        try:
+            value = converter(decl)(raw["value"])
+        except Bad as exc:
+            self.error(smap.at(path + ("value",)), f"presumed value of fact '{decl.name}': {exc}")
+            return None
+        citation = raw.get("citation")
+        clause = None
+        if citation:
+            derived = clause_id(citation)
+            if derived is None:
+                self.error(smap.at(path + ("citation",)), f"cannot derive a clause id from citation '{citation}'")
+            else:
+                clause = f"{iid}.{derived}"
+        return Presumption(value, citation, clause, _label(raw["reason"]), smap.at(path, key=True))
 
     # -- catalogues and queries ------------------------------------------------------------
     _ENTRY_META = {"id", "citation", "clause", "text", "label", "note", "uncertain"}

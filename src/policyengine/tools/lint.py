@@ -18,6 +18,8 @@ PE004  French label identical to the English one: likely untranslated.  Labels w
 PE010  fact declared but read by no rule.
 PE011  rule that nothing reaches: not a public decision, not used by any rule, not named
        by its instrument's `disclosure`.
+PE012  presumption without citation: a fact's `presumed` value must name the clause that
+       makes it reasonable to assume, as every decision resting on it cites that clause.
 PE020  table that does not cover its inputs: a version with fewer cells than the
        cartesian product of its keys' values (the missing key combinations are named),
        or a table whose first version starts after its instrument comes into force
@@ -57,6 +59,7 @@ from . import inventory
 from ..errors import Location, did_you_mean
 from ..expr import ast
 from ..model import walk
+from ..values import plain
 
 CODES = {
     "PE001": "clause without citation",
@@ -65,6 +68,7 @@ CODES = {
     "PE004": "French label identical to the English one",
     "PE010": "fact never used",
     "PE011": "rule nothing reaches",
+    "PE012": "presumption without citation",
     "PE020": "table does not cover its inputs",
     "PE021": "pay steps not increasing",
     "PE022": "duplicated condition",
@@ -100,8 +104,8 @@ def _key(f: Finding):
 def lint(policies) -> list[Finding]:
     """Every finding for a loaded Policies object, sorted by path, line and column."""
     out: list[Finding] = []
-    for check in (_citations_and_texts, _labels, _unused_facts, _unused_rules, _tables, _conditions,
-                  _exceptions, _sections):
+    for check in (_citations_and_texts, _labels, _unused_facts, _unused_rules, _presumptions, _tables,
+                  _conditions, _exceptions, _sections):
         out.extend(check(policies))
     lines = _Lines()
     return sorted((f for f in set(out) if not lines.ignored(f)), key=_key)
@@ -254,6 +258,17 @@ def _unused_facts(p):
         if node not in g or g.out_degree(node) == 0:
             yield Finding(fact.location, "PE010", f"fact '{fact.name}' of {fact.instrument} is declared but no rule "
                                                   "reads it")
+
+
+def _presumptions(p):
+    for fact in p.facts.values():
+        pr = fact.presumption
+        if pr is not None and _blank(pr.citation):
+            yield Finding(pr.location, "PE012", f"fact '{fact.name}' of {fact.instrument} is presumed "
+                                                f"{plain(pr.value)!r} without a citation: name the clause the "
+                                                "presumption rests on")
+        if pr is not None:
+            yield from _label_findings(pr.reason, f"reason for presuming fact '{fact.id}'", pr.location)
 
 
 def _unused_rules(p):

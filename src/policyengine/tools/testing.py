@@ -31,6 +31,7 @@ class Case:
     file: str
     line: int
     policies_dir: Path = field(default=None)
+    presume: bool = True
 
 
 def test_files(paths) -> list[Path]:
@@ -67,7 +68,7 @@ def load_cases(path: str | Path) -> list[Case]:
         raise PolicyError(errors)
     root = (path.parent / data["policies"]).resolve() if data.get("policies") else policies_for(path)
     return [Case(t["name"], t["decision"], t["as_of"], t.get("facts") or {}, t["expect"], str(path),
-                 smap.at(("tests", i)).line, root) for i, t in enumerate(data["tests"])]
+                 smap.at(("tests", i)).line, root, t.get("presume", True)) for i, t in enumerate(data["tests"])]
 
 
 def policies(root: Path):
@@ -91,7 +92,7 @@ def run_case(case: Case, observe=None) -> list[str]:
     `observe(decision)` sees each decision made (the coverage report uses it)."""
     exp = case.expect
     try:
-        d = policies(case.policies_dir).evaluate(case.decision, case.facts, as_of=case.as_of)
+        d = policies(case.policies_dir).evaluate(case.decision, case.facts, as_of=case.as_of, presume=case.presume)
         if observe is not None:
             observe(d)
     except NotInForceError as exc:
@@ -117,6 +118,10 @@ def run_case(case: Case, observe=None) -> list[str]:
             diffs.append(f"clauses: expected {cid} among {d.clauses}")
     if "missing" in exp and sorted(exp["missing"]) != d.missing:
         diffs.append(f"missing: expected {sorted(exp['missing'])}, got {d.missing}")
+    if "assumptions" in exp:
+        got = [a["fact"] for a in d.assumptions]
+        if sorted(exp["assumptions"]) != sorted(got):
+            diffs.append(f"assumptions: expected {sorted(exp['assumptions'])}, got {sorted(got)}")
     if "refused_by" in exp:
         got = [m["clause"] for m in d.messages if m["kind"] == "refused"]
         if sorted(exp["refused_by"]) != sorted(got):
