@@ -348,6 +348,25 @@ def test_pe041_operative_section_with_no_rule(tmp_path):
     assert "operative section B.14 of demo (Performance pay)" in f.message
 
 
+def test_pe042_operative_section_no_public_decision_applies(tmp_path):
+    rules = CLEAN + """\
+  withheld:
+    citation: "Appendix B, 14"
+    text: "An increment may be withheld."
+    label: {en: Withheld, fr: Retenue}
+    value: salary
+"""
+    sections = SECTIONS + '  "B.14": {title: Increments withheld, status: operative}\n'
+    root, found = findings(tmp_path, rules.replace("  withheld:", "  # lint: ignore PE011\n  withheld:"), sections)
+    f = only(found, "PE042")
+    assert f.location.line == line_of(root, '"B.14"', "instrument.yaml")
+    assert "B.14 of demo (Increments withheld) is encoded by demo.withheld, which no public decision reads" in f.message
+    explained = sections.replace("status: operative}\n", "status: operative, reason: applied by hand}\n")
+    _, found = findings(tmp_path / "explained", rules.replace("  withheld:", "  # lint: ignore PE011\n  withheld:"),
+                        explained)
+    assert [x for x in found if x.code == "PE042"] == []
+
+
 # -- suppression, ordering ----------------------------------------------------------------------------------------------
 def test_ignore_comment_silences_only_its_code(tmp_path):
     untranslated = CLEAN.replace("fr: Taux annuel}", "fr: Annual rate}")

@@ -155,7 +155,7 @@ def test_index_and_instrument_pages(built, policies):
         assert escape(inst.title.en) in index and escape(inst.title.fr) in index
     assert "004_97dea53b88530bd6.txt" in index and "2012-04-03" in index
     ldp = (out / "ldp/index.html").read_text(encoding="utf-8")
-    assert "115/115" in ldp  # the sections inventory
+    assert "<p>116/116 " in ldp and "; 116/116 " in ldp  # the inventory: sections encoded, and applied
     assert 'href="rules/ldp.pay.annual_rate.html"' in ldp
     assert 'href="tables/ldp.pl_step_rates.html"' in ldp
     imit = (out / "imit/index.html").read_text(encoding="utf-8")

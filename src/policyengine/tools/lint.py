@@ -35,6 +35,8 @@ PE040  citation of a section the instrument does not list: when an instrument li
        `sections`, every rule, exception and table must cite one of them (or a parent or
        child of one); see `policyengine inventory`.
 PE041  operative section that no rule, exception or table encodes.
+PE042  operative section encoded, but by elements no public decision reads (through the
+       dependency graph), and without a `reason` saying why it stands alone.
 
 Every finding is `path:line:col: CODE: message`.  `policyengine lint [DIR]` prints them
 and exits 1 when there are any.
@@ -76,6 +78,7 @@ CODES = {
     "PE031": "redundant exception",
     "PE040": "citation of a section the instrument does not list",
     "PE041": "operative section with no rule",
+    "PE042": "operative section no public decision applies",
 }
 
 
@@ -386,7 +389,12 @@ def _sections(p):
                           f"'{cid}' cites {clause}, which is not a section of {iid} listed in its 'sections'"
                           f"{did_you_mean(local, inst.sections)}")
         for row in inv.rows:
-            if not row.ok:
+            if row.unapplied:
+                yield Finding(inst.sections[row.section].location, "PE042",
+                              f"operative section {row.section} of {iid} ({_short(row.title, 50)}) is encoded by "
+                              f"{', '.join(row.encoded_by)}, which no public decision reads: read it from the "
+                              "decisions it changes, or give the section a reason")
+            elif not row.ok:
                 yield Finding(inst.sections[row.section].location, "PE041",
                               f"operative section {row.section} of {iid} ({_short(row.title, 50)}) has no rule, "
                               "exception or table that encodes it")

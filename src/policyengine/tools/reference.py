@@ -5,6 +5,9 @@ cannot drift from what the engine evaluates; a test checks docs/decisions.md is 
 """
 from __future__ import annotations
 
+from .inventory import applied_elements
+from ..values import plain
+
 
 def _fact_line(decl) -> str:
     t = decl.type
@@ -19,7 +22,31 @@ def _fact_line(decl) -> str:
     if decl.maximum is not None:
         bounds.append(f"max {decl.maximum}")
     extra = (f" ({', '.join(bounds)})" if bounds else "") + (f", {decl.unit}" if decl.unit else "")
-    return f"  - `{decl.name}` — {t.kind}{allowed}{extra}. {decl.label.en} / {decl.label.fr}"
+    line = f"  - `{decl.name}` — {t.kind}{allowed}{extra}. {decl.label.en} / {decl.label.fr}"
+    p = decl.presumption
+    if p is not None:
+        cite = f" [{p.citation}]" if p.citation else ""
+        line += f". Presumed `{plain(p.value)}` when not given{cite}: {p.reason.en} / {p.reason.fr}"
+    return line
+
+
+def _clause_order(element) -> tuple:
+    """Clause ids in reading order: B.10.7.1 < B.10.7.12 < B.13 (numbers compared as numbers)."""
+    parts = element.clause.split(".")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts), element.citation
+
+
+def applies_line(policies, decision: str) -> str:
+    """The distinct clauses a decision applies: its own citation and those of every rule,
+    exception and table it reads, so a reader sees which clauses can change its answer."""
+    rule = policies.rules[decision]
+    cited, seen = [], set()
+    for e in sorted(applied_elements(policies, decision), key=_clause_order):
+        name = e.citation if e.instrument == rule.instrument else f"{e.instrument}: {e.citation}"
+        if e.citation and name not in seen:
+            seen.add(name)
+            cited.append(name)
+    return "Applies: " + "; ".join(cited)
 
 
 def markdown(policies) -> str:
@@ -40,6 +67,8 @@ def markdown(policies) -> str:
             if rule.note:
                 out.append("")
                 out.append(rule.note.strip())
+            out.append("")
+            out.append(applies_line(policies, did))
             facts = [policies.fact_decl(did, n) for n in policies.facts_of(did)]
             out.append("")
             out.append("Facts:" if facts else "Facts: none")

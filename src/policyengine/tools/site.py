@@ -66,6 +66,9 @@ WORDS = {
     "record": ("Record", "Fiche"),
     "inventory": ("Sections of the instrument", "Sections de l'instrument"),
     "inventory_summary": ("operative sections encoded", "sections opérantes codées"),
+    "applied_summary": ("applied by a public decision", "appliquées par une décision publique"),
+    "applied_by": ("Applied by (public decisions)", "Appliquée par (décisions publiques)"),
+    "unapplied": ("encoded, applied by no public decision", "codée, appliquée par aucune décision publique"),
     "section": ("Section", "Section"),
     "operative": ("operative", "opérante"),
     "informative": ("informative", "informative"),
@@ -99,6 +102,7 @@ WORDS = {
     "with_instrument": ("with its instrument", "avec son instrument"),
     "facts_read": ("Facts it reads", "Faits lus"),
     "fact": ("Fact", "Fait"),
+    "presumed": ("Presumed when not given", "Présumé s'il n'est pas fourni"),
     "allowed": ("Allowed values", "Valeurs permises"),
     "no_facts": ("This rule reads no facts.", "Cette règle ne lit aucun fait."),
     "depends": ("What depends on it", "Ce qui en dépend"),
@@ -521,15 +525,18 @@ class _Site:
         if inst.sections:
             inv = inventory.build(self.p, iid)
             out.append(f'<h2 id="sections">{w("inventory")}</h2>')
-            out.append(f"<p>{inv.encoded}/{inv.operative} {w('inventory_summary')}</p>")
+            out.append(f"<p>{inv.encoded}/{inv.operative} {w('inventory_summary')}; "
+                       f"{inv.applied}/{inv.operative} {w('applied_summary')}</p>")
             rows = []
             for r in inv.rows:
                 status = (f'<span class="tag op">{w("operative")}</span>' if r.operative
                           else f'<span class="tag">{w("informative")}</span>'
                           + (f" <span class=\"muted\">{e(r.reason)}</span>" if r.reason else ""))
+                applied = ("<br>".join(self.link_any(here, i) for i in r.applied_by) if r.applied_by
+                           else f'<span class="tag">{w("unapplied")}</span>' if r.unapplied else "")
                 rows.append([f'<span id="s-{anchor(r.section)}">{ident_html(r.section)}</span>', e(r.title), status,
-                             "<br>".join(self.link_any(here, i) for i in r.encoded_by)])
-            out.append(table([w("section"), w("title"), w("status"), w("encoded_by")], rows))
+                             "<br>".join(self.link_any(here, i) for i in r.encoded_by), applied])
+            out.append(table([w("section"), w("title"), w("status"), w("encoded_by"), w("applied_by")], rows))
         rules = sorted((r for r in self.p.rules.values() if r.instrument == iid), key=lambda r: r.id)
         out.append(f'<h2 id="rules">{w("rules")} ({len(rules)})</h2>')
         out.append(table([w("id"), w("citation"), w("label")], [
@@ -666,6 +673,10 @@ class _Site:
                 allowed.append(f"{w('max')} {e(fmt(decl.maximum))}")
             if decl.unit:
                 allowed.append(f"{w('unit')}: {e(decl.unit)}")
+            if decl.presumption is not None:
+                pr = decl.presumption
+                allowed.append(f"{w('presumed')}: <code>{e(fmt(pr.value))}</code>"
+                               + (f" [{e(pr.citation)}]" if pr.citation else "") + f" — {label(pr.reason)}")
             kind = t.kind + (f" of {t.of.kind}" if t.kind == "list" and t.of is not None else "")
             rows.append([f"<code>{e(name)}</code>", f"<code>{e(kind)}</code>", "<br>".join(allowed),
                          label(decl.label) + (f'<div class="muted">{e(decl.description)}</div>'
