@@ -97,7 +97,8 @@ def test_french_document(decided):
     assert '<code>award_eligible</code></th><td><span class="no">non</span>' in html
     assert 'class="badge status-decided">décidé<' in html
     # the trace: versions, table keys, conditions, references
-    assert "version en vigueur depuis 2008-04-02, approuvée le 2009-04-23" in html
+    assert "version en vigueur depuis 2008-04-02 — version « B) Rates - Effective April 2, 2008 »" in html
+    assert "approuvée le" not in html  # the seed's one approval date is the 2009 revision's
     assert "B) Rates - Effective April 2, 2008" in html
     assert "clés de la table: <code>rating</code> = met_all, <code>bound</code> = minimum" in html
     assert 'increase_pct &gt;= rating_ranges[rating, &quot;minimum&quot;]' in html

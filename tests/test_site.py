@@ -139,7 +139,9 @@ def test_table_page_has_every_version_as_a_grid(built):
     row = re.search(r"<tr><th>PL-03</th>(.*?)</tr>", version).group(1)
     assert re.findall(r">([^<]+)</td>", row) == ["62581", "64497", "66412"]
     assert "B) Rates - Effective April 2, 2008" in version
-    assert "2009-04-23" in version  # approved
+    assert "2009-04-23" not in version  # the Pay Note's approval date is that of the 2009 revision
+    revised = html[html.index('id="v-2009-04-02"'):]
+    assert "2009-04-23" in revised[:revised.index("<h2")]
     for effective in ("2006-04-02", "2007-04-02", "2009-04-02", "2010-04-02"):
         assert f'id="v-{effective}"' in html
     assert "Appendix B, 12" in html

@@ -19,7 +19,7 @@ class Policies(PolicyEvaluator):
     """A loaded, checked set of instruments; call `evaluate()` or `query()`."""
 
     def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", log=None,
-                 presume: bool = True) -> Decision:
+                 presume: bool = True, known_on=None) -> Decision:
         """Decide `decision` for `facts` as of a date (see PolicyEvaluator.evaluate).
 
         With `log` (a path or DecisionLog) the decision is appended to that decision log;
@@ -27,10 +27,10 @@ class Policies(PolicyEvaluator):
         by any rule).
         """
         if log is None:
-            return super().evaluate(decision, facts, as_of, trace, presume)
+            return super().evaluate(decision, facts, as_of, trace, presume, known_on)
         subject = facts.get(SUBJECT) if isinstance(facts, dict) else None
         rest = {k: v for k, v in facts.items() if k != SUBJECT} if subject is not None else facts
-        d = super().evaluate(decision, rest, as_of, trace, presume)
+        d = super().evaluate(decision, rest, as_of, trace, presume, known_on)
         d.log_id = audit.record(self, d, log, subject)
         return d
 

@@ -82,7 +82,7 @@ def replay(log, record_id: str, current=None) -> Replay:
     facts = dict(rec.get("facts") or {})
     try:
         d = policies.evaluate(rec["decision"], facts, as_of=rec["as_of"], trace=rec.get("trace_level") or "audit",
-                              presume=rec.get("presume", True) is not False)
+                              presume=rec.get("presume", True) is not False, known_on=rec.get("known_on"))
     except PolicyEngineError as exc:
         return Replay(rec, None, under, [], f"{type(exc).__name__}: {exc}")
     again = d.to_dict()

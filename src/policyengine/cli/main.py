@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE",
                    help="one fact (repeatable); VALUE is read as JSON when it can be, else as text")
     e.add_argument("--as-of", required=True, metavar="DATE", help="evaluation date, YYYY-MM-DD")
+    e.add_argument("--known-on", metavar="DATE",
+                   help="decide as known on DATE: only rule and table versions approved by then (or, where the "
+                        "source gives no approval date, in effect by then) count; the decision lists those left out")
     e.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
     e.add_argument("--format", choices=("json", "text", "html"), default="json",
                    help="json (Decision.to_dict()), text, or html (a self-contained page to save; default: %(default)s)")
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         policies = _load(args.policies)
         log = None if args.log is None else (args.log or _default_log())
         d = policies.evaluate(args.decision, facts, as_of=args.as_of, trace=args.trace, log=log,
-                              presume=args.presume)
+                              presume=args.presume, known_on=args.known_on)
         record = d.to_dict()
         if d.log_id:
             record["id"] = d.log_id

@@ -216,6 +216,58 @@ class ExceptionClause(Clause):
     value: Expr | None = None
 
 
+def known_from(version) -> tuple[dt.date | None, str]:
+    """When a version could first be known, and on what basis: its approval date, else (the
+    source giving none) its effective date, as published.  Never an invented approval date."""
+    if version.approved is not None:
+        return version.approved, "approved"
+    return version.effective, "effective"
+
+
+def version_at(versions, day: dt.date, known_on: dt.date | None = None):
+    """The version in force on `day`; with `known_on`, as it was known on that date: only
+    versions known by then count, each running until the next *known* one takes effect."""
+    if known_on is None:
+        for v in versions:
+            if (v.effective is None or v.effective <= day) and (v.end is None or day < v.end):
+                return v
+        return None
+    unknown_starts = set()
+    chosen = None
+    for v in versions:  # in order of effective date
+        start = known_from(v)[0]
+        if start is not None and start > known_on:
+            unknown_starts.add(v.effective)
+        elif v.effective is None or v.effective <= day:
+            chosen = v
+    if chosen is None or chosen.end is None or day < chosen.end or chosen.end in unknown_starts:
+        return chosen  # an end set only by a successor not yet known does not end it
+    return None
+
+
+def version_dict(version) -> dict:
+    """A version's dates as records and traces state them: when it took effect, when it was
+    approved (None: the source gives no date), and from when it counts as known, and why."""
+    when, basis = known_from(version)
+    return {"effective": None if version.effective is None else version.effective.isoformat(),
+            "approved": None if version.approved is None else version.approved.isoformat(),
+            "known_from": None if when is None else when.isoformat(),
+            "known_by": "approval date" if basis == "approved" else
+                        "effective date (the source gives no approval date)"}
+
+
+def versions_text(versions, known_on: dt.date | None = None) -> str:
+    """The versions of a rule or table, for an error saying none applies."""
+    out = []
+    for v in versions:
+        text = f"from {v.effective}" + (f" to {v.end - dt.timedelta(days=1)}" if v.end else "")
+        if known_on is not None:
+            when, basis = known_from(v)
+            text += f" (known from {when}, its {'approval' if basis == 'approved' else 'effective'} date)"
+        out.append(text)
+    return ", ".join(out)
+
+
 @dataclass
 class RuleVersion:
     effective: dt.date | None
@@ -238,11 +290,8 @@ class Rule(Clause):
     parent: str | None = None  # for condition sub-rules
     disclosure: Any = None  # kind of personal information of the value (or {field: kind})
 
-    def version_at(self, day: dt.date) -> RuleVersion | None:
-        for v in self.versions:
-            if (v.effective is None or v.effective <= day) and (v.end is None or day < v.end):
-                return v
-        return None
+    def version_at(self, day: dt.date, known_on: dt.date | None = None) -> RuleVersion | None:
+        return version_at(self.versions, day, known_on)
 
 
 @dataclass
@@ -268,11 +317,8 @@ class Table(Clause):
     versions: list[TableVersion] = field(default_factory=list)
     approved: dt.date | None = None
 
-    def version_at(self, day: dt.date) -> TableVersion | None:
-        for v in self.versions:
-            if (v.effective is None or v.effective <= day) and (v.end is None or day < v.end):
-                return v
-        return None
+    def version_at(self, day: dt.date, known_on: dt.date | None = None) -> TableVersion | None:
+        return version_at(self.versions, day, known_on)
 
 
 @dataclass

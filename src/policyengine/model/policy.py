@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UnknownDecisionError, did_you_mean
-from .elements import Rule, Table
+from .elements import Rule, Table, known_from
 from .graph import DependencyGraph
 
 
@@ -61,6 +61,15 @@ class PolicyModel:
         """The instrument a rule or table graph node belongs to."""
         kind, name = node
         return (self.rules[name] if kind == "rule" else self.tables[name]).instrument
+
+    def known_dates(self) -> list:
+        """Every date on which a rule or table version becomes known (approved, or else in
+        effect): between two of them, evaluation "as known on" sees the same versions."""
+        dates = set()
+        for obj in list(self.rules.values()) + list(self.tables.values()):
+            dates.update(d for d in (known_from(v)[0] for v in obj.versions) if d)
+        dates.update(inst.start for inst in self.instruments.values() if inst.start)
+        return sorted(dates)
 
     def change_dates(self) -> list:
         """Every date on which an instrument, rule version or table version starts or ends."""

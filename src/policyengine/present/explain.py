@@ -25,6 +25,11 @@ WORDS = {
         "unchanged": "exceptions that may apply but could not change the result",
         "presumptions": "Decided under these presumptions (facts not given)", "presumed": "presumed",
         "strict": "Strict evaluation: no fact was presumed",
+        "known_on": "as known on", "known_from": "known from",
+        "approval date": "its approval date",
+        "effective date (the source gives no approval date)": "its effective date: the source gives no approval date",
+        "excluded": "Versions in force but not yet known, left out", "used_instead": "used instead",
+        "none_known": "none known",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -44,6 +49,12 @@ WORDS = {
         "unchanged": "exceptions qui pourraient s'appliquer sans pouvoir changer le résultat",
         "presumptions": "Décidé selon ces présomptions (faits non fournis)", "presumed": "présumé",
         "strict": "Évaluation stricte : aucun fait n'a été présumé",
+        "known_on": "selon ce qui était connu le", "known_from": "connue depuis le",
+        "approval date": "sa date d'approbation",
+        "effective date (the source gives no approval date)":
+            "sa date d'entrée en vigueur : la source ne donne pas de date d'approbation",
+        "excluded": "Versions en vigueur mais pas encore connues, écartées", "used_instead": "utilisée à la place",
+        "none_known": "aucune connue",
     },
 }
 
@@ -63,6 +74,11 @@ def _fmt(value, w) -> str:
     return str(plain(value))
 
 
+def _known(v: dict, w: dict) -> str:
+    """A version's dates, as evaluation "as known on" read them."""
+    return f"{w['version']} {v['effective']}, {w['known_from']} {v['known_from']} ({w[v['known_by']]})"
+
+
 def explain_text(d, lang: str = "en") -> str:
     return explain_record(d.to_dict(), d._policies, lang)
 
@@ -72,7 +88,8 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
     w = WORDS.get(lang, WORDS["en"])
     rule = policies.rules.get(r["decision"]) if policies is not None else None
     title = rule.label.get(lang) if rule else (r.get("trace") or [{}])[0].get("label", {}).get(lang, r["decision"])
-    lines = [f"{w['decision']}: {title} ({r['decision']}), {w['as_of']} {r['as_of']}",
+    known = f", {w['known_on']} {r['known_on']}" if r.get("known_on") else ""
+    lines = [f"{w['decision']}: {title} ({r['decision']}), {w['as_of']} {r['as_of']}{known}",
              f"{w['outcome']}: {w[r['status']]}" + (f" - {_fmt(r['value'], w)}" if r["status"] == "decided" else "")]
     if r.get("view") == "public" and r.get("redaction", {}).get("basis"):
         lines.append(f"{w['view_public']} {r['redaction']['basis']['citation']}")
@@ -87,6 +104,12 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
             lines.append(f"  - {a['fact']}{label} = {_fmt(a['value'], w)}{cite}: {a['reason'].get(lang) or a['reason']['en']}")
     elif r.get("presume") is False:
         lines.append(w["strict"])
+    if r.get("versions_excluded"):
+        lines.append(f"{w['excluded']}:")
+        for x in r["versions_excluded"]:
+            used = x["used"]
+            lines.append(f"  - {x['id']} [{x['citation']}]: {_known(x['excluded'], w)}; {w['used_instead']}: "
+                         + (_known(used, w) if used else w["none_known"]))
     if r.get("missing"):
         labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]
         lines.append(f"{w['missing']}: " + ", ".join(labels))
@@ -141,6 +164,8 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
             v = n["version"]
             extra = f", {w['approved']} {v['approved']}" if v.get("approved") else ""
             lines.append(f"{pad}  {w['version']} {v['effective']}{extra}" + (f" - {v['label']}" if v.get("label") else ""))
+            if v.get("known_by"):
+                lines.append(f"{pad}  {w['known_from']} {v['known_from']} ({w[v['known_by']]})")
         if kind == "table" and "keys" in n:
             lines.append(f"{pad}  {_fmt(n['keys'], w)} -> {_fmt(n.get('value'), w)}")
         if n.get("text") and n["text"] not in quoted:

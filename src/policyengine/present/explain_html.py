@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .explain import WORDS, _failed
+from .explain import WORDS, _failed, _known
 
 # Words the text account does not need; every key exists in both languages.
 HTML_WORDS = {
@@ -168,13 +168,16 @@ class _Doc:
         o.append(f'<h1>{_e(w["decision"])}: {_e(title)}'
                  + (f' <code class="decision-id">({_e(decision)})</code>' if decision and decision != title else "")
                  + "</h1>")
-        o.append(f'<p class="meta as-of">{_e(w["as_of"])} <time>{_e(r.get("as_of", ""))}</time></p>')
+        o.append(f'<p class="meta as-of">{_e(w["as_of"])} <time>{_e(r.get("as_of", ""))}</time>'
+                 + (f', {_e(w["known_on"])} <time class="known-on">{_e(r["known_on"])}</time>'
+                    if r.get("known_on") else "") + "</p>")
         if r.get("view") == "public" and (r.get("redaction") or {}).get("basis"):
             basis = r["redaction"]["basis"]
             o.append(f'<p class="meta view">{_e(w["view_public"])} {_e(basis.get("citation", ""))}</p>')
         o.append("</header>")
         self.outcome()
         self.assumptions()
+        self.excluded()
         self.missing()
         self.messages()
         self.facts()
@@ -385,7 +388,26 @@ class _Doc:
         if v.get("label"):
             line += f' — {_e(w["version_label"])} « {_e(v["label"])} »' if self.lang == "fr" \
                 else f' — {_e(w["version_label"])} “{_e(v["label"])}”'
+        if v.get("known_by"):
+            line += f'; {_e(w["known_from"])} {_e(v["known_from"])} ({_e(w[v["known_by"]])})'
         self.out.append(f'<div class="detail version">{line}</div>')
+
+    def excluded(self) -> None:
+        """Versions in force on as_of that evaluation "as known on" left out, and what it used."""
+        items = self.r.get("versions_excluded") or []
+        if not items:
+            return
+        w, o = self.w, self.out
+        o.append('<section class="versions-excluded">')
+        o.append(f'<h2>{_e(w["excluded"])}</h2>')
+        o.append("<ul>")
+        for x in items:
+            used = x.get("used")
+            o.append(f'<li><code>{_e(x["id"])}</code> <span class="cite">[{_e(x["citation"])}]</span>: '
+                     f'{_e(_known(x["excluded"], w))}; {_e(w["used_instead"])}: '
+                     f'{_e(_known(used, w)) if used else _e(w["none_known"])}</li>')
+        o.append("</ul>")
+        o.append("</section>")
 
     def why_not(self) -> None:
         trace = self.r.get("trace")

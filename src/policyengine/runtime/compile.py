@@ -11,6 +11,7 @@ from __future__ import annotations
 from .. import limits
 from ..errors import BudgetExceeded, EvaluationError, NotInForceError
 from ..expr import ast
+from ..model.elements import versions_text
 from . import semantics as S
 from .semantics import Missing, evaluate_all, gather, pair
 from .tracer import TRACE, leaf
@@ -25,12 +26,13 @@ class ExprCompiler:
     """Compiles one expression's AST.  `rule_fn` gives the compiled closure of a referenced
     rule, `table_version` the version of a table in force for the period being compiled."""
 
-    def __init__(self, mode: str, rule_fn, table_version, where, presumed=None):
+    def __init__(self, mode: str, rule_fn, table_version, where, presumed=None, known_on=None):
         self.mode = mode
         self.rule_fn = rule_fn
         self.table_version = table_version
         self.where = where  # node -> Location, for runtime errors
         self.presumed = presumed or {}  # fact name -> the value presumed when it is not given
+        self.known_on = known_on  # versions as known on this date, for errors that say so
 
     def compile(self, node):
         fn = getattr(self, "_" + type(node).__name__)(node)
@@ -231,11 +233,13 @@ class ExprCompiler:
         keys = [self.compile(k) for k in n.keys]
         where = self.where(n)
         if version is None:
-            first = table.versions[0].effective
+            known = self.known_on
+            why = (f" as known on {known}: versions {versions_text(table.versions, known)}" if known
+                   else f": its first version takes effect {table.versions[0].effective}")
 
             def not_in_force(env):
                 raise NotInForceError(f"table '{table.id}' ({table.citation}) has no rates in force on "
-                                      f"{env[AS_OF]}: its first version takes effect {first}", table.instrument)
+                                      f"{env[AS_OF]}{why}", table.instrument)
             return not_in_force
         cells = version.cells
 

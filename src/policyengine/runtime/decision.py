@@ -6,6 +6,7 @@ when someone asks for them.
 from __future__ import annotations
 
 from ..expr import ast
+from ..model.elements import version_dict
 from ..present.explain import explain_text
 from ..values import plain
 from ..version import __version__
@@ -15,7 +16,7 @@ from .tracer import UNSET as _UNSET, Frame
 class Decision:
     __slots__ = ("_policies", "decision", "as_of", "status", "value", "missing", "_refusals", "_conflict",
                  "facts", "_root", "trace_level", "_trace", "log_id", "gaps",
-                 "assumptions", "presume")
+                 "assumptions", "presume", "known_on", "versions_excluded")
 
     def __init__(self, policies, decision, as_of, status, value, missing, refusals, conflict, facts, root, trace_level):
         self._policies = policies
@@ -30,6 +31,8 @@ class Decision:
         self.gaps = []  # parts of the policy the source text lost, that this case needs
         self.assumptions = []  # presumptions the decision rests on: facts not given, presumed
         self.presume = True  # False: evaluated strictly, presumed facts not given were missing
+        self.known_on = None  # evaluated as known on this date: only versions known by then
+        self.versions_excluded = []  # versions in force on as_of that known_on left out
 
     @property
     def policy_hash(self) -> str:
@@ -74,13 +77,15 @@ class Decision:
             return None
         if self._trace is None:
             root = self._policies.root
-            self._trace = [_frame_dict(f, root) for f in self._root.children]
+            known = self.known_on is not None
+            self._trace = [_frame_dict(f, root, known) for f in self._root.children]
         return self._trace
 
     def to_dict(self) -> dict:
         return {
             "decision": self.decision,
             "as_of": self.as_of.isoformat(),
+            "known_on": None if self.known_on is None else self.known_on.isoformat(),
             "status": self.status,
             "value": plain(self.value),
             "clauses": self.clauses,
@@ -88,6 +93,7 @@ class Decision:
             "gaps": self.gaps,
             "assumptions": self.assumptions,
             "presume": self.presume,
+            "versions_excluded": self.versions_excluded,
             "messages": self.messages,
             "facts": plain(self.facts),
             "trace_level": self.trace_level,
@@ -142,7 +148,7 @@ def _json(v):
     return plain(v)
 
 
-def _frame_dict(f: Frame, root) -> dict:
+def _frame_dict(f: Frame, root, known: bool = False) -> dict:
     """One frame (and those under it) as JSON-ready dicts."""
     kind, obj, version = f.kind, f.obj, f.version
     if kind == "condition":
@@ -158,6 +164,9 @@ def _frame_dict(f: Frame, root) -> dict:
         d["version"] = v = {"effective": plain(version.effective), "approved": plain(version.approved)}
         if getattr(version, "label", None):
             v["label"] = version.label
+        if known:  # evaluated as known on a date: from when this version counts as known, and why
+            kv = version_dict(version)
+            v["known_from"], v["known_by"] = kv["known_from"], kv["known_by"]
     if f.reads:
         reads = {k: v if v.__class__ in _READY else None if v is _UNSET else _json(v) for k, v in f.reads.items()}
         d["keys" if kind == "table" else "facts_read"] = reads
@@ -176,7 +185,7 @@ def _frame_dict(f: Frame, root) -> dict:
         d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": _json(v)}
                       for n, v in f.values if not isinstance(n, ast.Literal)]
     if f.children:
-        d["children"] = [_frame_dict(c, root) for c in f.children]
+        d["children"] = [_frame_dict(c, root, known) for c in f.children]
     return d
 
 

@@ -14,6 +14,7 @@ import sys
 
 from .. import limits
 from ..errors import EvaluationError, InputError, NotInForceError, PolicyEngineError, did_you_mean
+from ..model.elements import version_dict
 from ..model.policy import PolicyModel
 from ..values import plain
 from .compile import AS_OF, PRESUMED
@@ -33,11 +34,12 @@ SUBJECT = "subject_id"  # reserved fact name: whom a decision is about; no rule 
 class _Plan:
     """Everything needed to evaluate one decision in one period at one trace level."""
 
-    __slots__ = ("fn", "converters", "error", "presumptions")
+    __slots__ = ("fn", "converters", "error", "presumptions", "excluded")
 
-    def __init__(self, fn, converters, error=None, presumptions=None):
+    def __init__(self, fn, converters, error=None, presumptions=None, excluded=()):
         self.fn, self.converters, self.error = fn, converters, error
         self.presumptions = presumptions  # fact name -> (declaration, Presumption) applied, or None
+        self.excluded = excluded  # versions in force on the day but not yet known on known_on
 
 
 class PolicyEvaluator(PolicyModel):
@@ -48,13 +50,17 @@ class PolicyEvaluator(PolicyModel):
         self._plans: dict = {}
         self._fact_names = {decl.name for decl in model.facts.values()}
         self._bounds = model.change_dates()
+        self._known_bounds = model.known_dates()
 
     def query(self, query: str, as_of=None, **parameters):
         """Entries of a catalogue matching every parameter given (see runtime/query.py)."""
         return run_query(self, query, parameters, as_of)
 
-    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", presume: bool = True) -> Decision:
-        """Decide `decision` for `facts` as of a date.
+    def evaluate(self, decision: str, facts: dict, as_of, trace: str = "audit", presume: bool = True,
+                 known_on=None) -> Decision:
+        """Decide `decision` for `facts` as of a date, and, with `known_on`, as known on
+        another: only the versions approved (or, without an approval date, in effect) by
+        then count, and the decision lists the versions that excluded.
 
         A fact not given that the policy presumes takes its presumed value, and the decision
         lists it in `assumptions`; with presume=False it is a missing fact like any other.
@@ -63,10 +69,12 @@ class PolicyEvaluator(PolicyModel):
         missing facts give an undetermined decision instead.
         """
         day = as_date(as_of)
-        key = (decision, bisect.bisect_right(self._bounds, day), trace, presume is not False)
+        known = None if known_on is None else as_date(known_on, "known_on")
+        key = (decision, bisect.bisect_right(self._bounds, day), trace, presume is not False,
+               None if known is None else bisect.bisect_right(self._known_bounds, known))
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._plan(decision, day, trace, presume is not False)
+            plan = self._plans[key] = self._plan(decision, day, trace, presume is not False, known)
         if plan.error is not None:
             raise plan.error
         env = self._check_facts(facts, plan.converters)
@@ -99,6 +107,8 @@ class PolicyEvaluator(PolicyModel):
             d.gaps = list(gaps)
         if presume is False:
             d.presume = False
+        if known is not None:
+            d.known_on, d.versions_excluded = known, list(plan.excluded)
         if plan.presumptions and env[PRESUMED]:
             d.assumptions = [_assumption(*plan.presumptions[name]) for name in env[PRESUMED]]
         return d
@@ -125,7 +135,7 @@ class PolicyEvaluator(PolicyModel):
             raise InputError(problems)
         return env
 
-    def _plan(self, decision: str, day: dt.date, trace: str, presume: bool = True) -> _Plan:
+    def _plan(self, decision: str, day: dt.date, trace: str, presume: bool = True, known=None) -> _Plan:
         if trace not in TRACE_LEVELS:
             raise InputError([f"trace: expected one of {', '.join(TRACE_LEVELS)}, got {trace!r}"])
         model = self
@@ -137,6 +147,10 @@ class PolicyEvaluator(PolicyModel):
             if not inst.in_force(day):
                 return _Plan(None, None, NotInForceError(
                     f"{inst.id} ({inst.title.en}) is not in force on {day}: {inst.force_text()}", inst.id))
+            if known is not None and inst.start is not None and inst.start > known:
+                return _Plan(None, None, NotInForceError(
+                    f"{inst.id} ({inst.title.en}) was not yet known on {known}: the source gives no approval "
+                    f"date, and it takes effect {inst.start}", inst.id))
         converters, presumptions = {}, {}
         for fid in sorted(model.graph.facts_of(rule.id)):
             decl = model.facts[fid]
@@ -147,8 +161,22 @@ class PolicyEvaluator(PolicyModel):
             if presume and decl.presumption is not None:
                 presumptions[decl.name] = (decl, decl.presumption)
         values = {name: p.value for name, (_, p) in presumptions.items()}
-        fn = RuleCompiler(model.rules, day, trace, values).rule(rule)
-        return _Plan(fn, converters, presumptions=presumptions or None)
+        fn = RuleCompiler(model.rules, day, trace, values, known).rule(rule)
+        excluded = () if known is None else tuple(_excluded(model, rule.id, deps, day, known))
+        return _Plan(fn, converters, presumptions=presumptions or None, excluded=excluded)
+
+
+def _excluded(model, decision: str, deps, day, known):
+    """Each rule or table version the decision could read that is in force on `day` but was
+    not yet known on `known`, with the version used instead."""
+    for kind, name in sorted({("rule", decision)} | set(deps)):
+        if kind not in ("rule", "table"):
+            continue
+        obj = model.rules[name] if kind == "rule" else model.tables[name]
+        now, then = obj.version_at(day), obj.version_at(day, known)
+        if now is not None and now is not then:
+            yield {"kind": kind, "id": obj.id, "citation": obj.citation,
+                   "excluded": version_dict(now), "used": None if then is None else version_dict(then)}
 
 
 def _assumption(decl, presumption) -> dict:

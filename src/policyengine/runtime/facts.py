@@ -289,8 +289,8 @@ def bound_problems(decl: FactDecl) -> list[tuple[str, str]]:
     return out
 
 
-def as_date(value) -> dt.date:
-    """The as_of (or any) day: a date, or a string written YYYY-MM-DD exactly."""
+def as_date(value, name: str = "as_of") -> dt.date:
+    """The as_of (or known_on, any) day: a date, or a string written YYYY-MM-DD exactly."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -299,11 +299,11 @@ def as_date(value) -> dt.date:
     if day is not None:
         return day
     if not isinstance(value, str):
-        raise InputError([f"as_of: expected a date (YYYY-MM-DD), got {_shown(value)}"])
+        raise InputError([f"{name}: expected a date (YYYY-MM-DD), got {_shown(value)}"])
     try:
         day = _day(value)
     except _Bad as exc:
-        raise InputError([f"as_of: {exc}"]) from None
+        raise InputError([f"{name}: {exc}"]) from None
     if len(_DATES) < 10000:
         _DATES[value] = day
     return day

@@ -11,7 +11,7 @@ import datetime as dt
 
 from ..errors import EvaluationError, NotInForceError
 from ..model import walk
-from ..model.elements import Rule, Table
+from ..model.elements import Rule, Table, versions_text
 from . import semantics as S
 from .compile import AS_OF, PRESUMED, ExprCompiler
 from .semantics import Missing, Refused
@@ -21,17 +21,19 @@ from .tracer import TRACE, UNSET, Frame, enter, leaf
 class RuleCompiler:
     """Compiles rules for one period (`day` picks the versions) and trace level (`mode`)."""
 
-    def __init__(self, rules: dict, day: dt.date, mode: str, presumed=None):
+    def __init__(self, rules: dict, day: dt.date, mode: str, presumed=None, known_on: dt.date | None = None):
         self.rules, self.day, self.mode = rules, day, mode
+        self.known_on = known_on  # versions as known on this date (None: every version)
         self.presumed = presumed or {}  # fact name -> presumed value, when presumptions are applied
         self.traced = mode != "none"
         self.done: dict[str, object] = {}
 
     def exprs(self, expr):
-        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate, self.presumed).compile(expr.node)
+        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate, self.presumed,
+                            self.known_on).compile(expr.node)
 
     def _table_version(self, table: Table):
-        return table.version_at(self.day)
+        return table.version_at(self.day, self.known_on)
 
     def rule(self, rule: Rule):
         fn = self.done.get(rule.id)
@@ -40,14 +42,14 @@ class RuleCompiler:
         return fn
 
     def _rule(self, rule: Rule):
-        version = rule.version_at(self.day)
+        version = rule.version_at(self.day, self.known_on)
         if version is None:
-            spans = ", ".join(f"from {v.effective}" + (f" to {v.end - dt.timedelta(days=1)}" if v.end else "")
-                              for v in rule.versions)
+            spans = versions_text(rule.versions, self.known_on)
+            known = f" as known on {self.known_on}" if self.known_on else ""
 
             def not_in_force(env):
                 raise NotInForceError(f"rule '{rule.id}' ({rule.citation}) has no version in force on "
-                                      f"{env[AS_OF]}: versions {spans}", rule.instrument)
+                                      f"{env[AS_OF]}{known}: versions {spans}", rule.instrument)
             return not_in_force
         body = _BodyCompiler(self, rule).visit(version.body)
         if version.exceptions:
