@@ -10,15 +10,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .log import DecisionLog, LogError
+from .chain import ChainedLog, LogError
+from .log import DecisionLog
 from ..errors import InputError, PolicyEngineError
 from ..runtime.evaluator import SUBJECT, PolicyEvaluator
 from ..source.loader import load_model
 
 
 
-def open_log(log) -> DecisionLog:
-    return log if isinstance(log, DecisionLog) else DecisionLog(log)
+def open_log(log) -> ChainedLog:
+    """A log object as given, or the log at a path or postgresql:// URL."""
+    return log if isinstance(log, ChainedLog) else DecisionLog.open(log)
 
 
 def record(policies, decision, log, subject=None) -> str:
@@ -66,6 +68,9 @@ def _policies_from_log(dl: DecisionLog, policy_hash: str) -> PolicyEvaluator:
         target.write_bytes(body)
     policies = PolicyEvaluator(load_model(root))
     policies._replay_tmp = tmp  # keep the folder as long as the policies live
+    if policies.policy_hash != policy_hash:  # policy_files() checked the files; this checks what was loaded
+        raise LogError(f"{dl.name}: policy {policy_hash}: the stored files load as {policies.policy_hash}; "
+                       "refusing to replay under other rules")
     return policies
 
 

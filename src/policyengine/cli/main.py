@@ -115,8 +115,16 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--view", choices=("full", "public"), default="full",
                     help="public: personal information redacted under the instrument's confidentiality clause")
     lv = lsub.add_parser("verify", help="walk the hash chain; exit 1 at the first altered, removed or reordered record",
-                         description="Check every record's hash, the chain between records, the log's head and "
-                                     "the stored policy files. Exits 1 and names the first bad record.")
+                         description="Check the database's own storage, every record's hash, the chain between "
+                                     "records, the log's head, the stored policy files and each policy version's "
+                                     "hash. Exits 1 and names the first problem.")
+    lv.add_argument("--head", metavar="SEQ:HASH",
+                    help="a head printed earlier by `log head` and filed elsewhere: also prove that nothing up to "
+                         "it was rewritten or removed")
+    lh = lsub.add_parser("head", help="print the chain head (SEQ:HASH) to file elsewhere as an anchor",
+                         description="Print the last record's sequence number and hash as SEQ:HASH. Filed outside "
+                                     "the log (a signed report, another system), it lets `log verify --head` prove "
+                                     "later that the log up to that point was not rewritten.")
     lr = lsub.add_parser("replay", help="re-decide a record under its logged policies (or --current ones)",
                          description="Re-evaluate the logged facts as of the logged date under the exact policy "
                                      "files stored in the log, and report any difference; with --current, under "
@@ -124,8 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     lr.add_argument("id")
     lr.add_argument("--current", action="store_true", help="replay under the current policies instead")
     lr.add_argument("--format", choices=("text", "json"), default="text")
-    for p_ in (ll, ls, lv, lr):
-        p_.add_argument("--log", metavar="PATH", default="", help="decision log file (default: see `log --help`)")
+    for p_ in (ll, ls, lv, lr, lh):
+        p_.add_argument("--log", metavar="PATH|URL", default="",
+                        help="decision log file, or postgresql:// URL (default: see `log --help`)")
         p_.add_argument("--policies", default=DEFAULT_POLICIES, metavar="DIR", help="policy folder (default: %(default)s)")
 
     from ..tools import coverage
@@ -241,9 +250,10 @@ def _log_command(args) -> int:
     if args.log_command is None:
         _parser().parse_args(["log", "--help"])
     path = args.log or _default_log()
-    if not Path(path).exists():
+    remote = str(path).startswith(("postgresql://", "postgres://"))
+    if not remote and not Path(path).exists():
         raise InputError([f"{path}: no decision log here (log decisions with `policyengine eval ... --log`)"])
-    with DecisionLog(path) as dl:
+    with DecisionLog.open(path) as dl:
         if args.log_command == "list":
             rows = dl.list(decision=args.decision, clause=args.clause, since=args.since, until=args.until,
                            subject=args.subject)
@@ -262,9 +272,13 @@ def _log_command(args) -> int:
             _print_record(record, policies, args.format, args.lang, args.view)
             return EXIT_OK
         if args.log_command == "verify":
-            result = dl.verify()
-            print(f"{path}: {result}")
+            result = dl.verify(head=args.head)
+            print(f"{dl.name}: {result}" + (f" (anchored at {args.head})" if args.head and result.ok else ""))
             return EXIT_OK if result.ok else EXIT_POLICY
+        if args.log_command == "head":
+            seq, digest = dl.head()
+            print(f"{seq}:{digest}")
+            return EXIT_OK
         if args.log_command == "replay":
             current = _load(args.policies) if args.current else None
             r = audit.replay(dl, args.id, current)
