@@ -148,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     site.add_parser(sub)
     lint.add_parser(sub)
     diff.add_parser(sub)
+    from ..audit import retro
+    retro.add_parser(sub)
     graph_views.add_parsers(sub)
 
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
@@ -330,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
             return lint.run(args)
         if args.command in ("graph", "impact"):
             return args.func(args)
+        if args.command == "retro":
+            from ..audit import retro
+            return retro.run(args, read_facts=_read_facts)
         if args.command == "diff":
             from ..tools import diff
             return diff.run(args)
