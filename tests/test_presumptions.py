@@ -183,3 +183,31 @@ def test_yaml_cases_can_expect_assumptions_and_run_strictly(policies, tmp_path):
     ok, strict, wrong = load_cases(f)
     assert run_case(ok) == [] and run_case(strict) == []
     assert run_case(wrong)[0] == "assumptions: expected [], got ['full_year_lwop', 'signed_plan']"
+
+
+def test_a_presumption_may_name_its_clause(tmp_path):
+    facts = FACTS.replace('      citation: "Appendix B, 10.7(8)"\n',
+                          '      citation: "Foreign Credential Recognition"\n      clause: foreign_credentials\n')
+    p = policyengine.load(write_policies(tmp_path, RULES, INSTRUMENT + facts))
+    d = p.evaluate("demo.pay_eligible", {"rated": True, "signed_plan": True}, "2010-01-01")
+    assert [(a["citation"], a["clause"]) for a in d.assumptions] == [("Foreign Credential Recognition",
+                                                                       "demo.foreign_credentials")]
+    with pytest.raises(PolicyError) as e:
+        policyengine.load(write_policies(tmp_path / "bad", RULES, INSTRUMENT + facts.replace(
+            "      clause: foreign_credentials\n", "")))
+    assert "cannot derive a clause id from citation 'Foreign Credential Recognition': add 'clause:'" in str(e.value)
+
+
+def test_bundled_qs_states_that_education_is_presumed_canadian():
+    p = policyengine.load("policies")
+    facts = {"group": "PE", "level": 1, "education": "degree", "specialization_acceptable": True}
+    d = p.evaluate("qs.meets_standard", facts, "2024-01-01")
+    assert (d.value, [(a["fact"], a["value"], a["clause"]) for a in d.assumptions]) == (
+        "met", [("foreign_credentials", False, "qs.foreign_credentials")])
+    strict = p.evaluate("qs.meets_standard", facts, "2024-01-01", presume=False)
+    assert strict.status == "undetermined" and "foreign_credentials" in strict.missing
+    abroad = {**facts, "foreign_credentials": True}
+    unassessed = p.evaluate("qs.meets_standard", {**abroad, "credentials_assessed_comparable": False}, "2024-01-01")
+    assert unassessed.status == "undetermined" and "incumbencies" in unassessed.missing  # the degree does not count
+    assessed = p.evaluate("qs.meets_standard", {**abroad, "credentials_assessed_comparable": True}, "2024-01-01")
+    assert (assessed.value, assessed.assumptions) == ("met", [])

@@ -270,11 +270,12 @@ class _Builder:
         citation = raw.get("citation")
         clause = None
         if citation:
-            derived = clause_id(citation)
+            derived = raw.get("clause") or clause_id(citation)
             if derived is None:
-                self.error(smap.at(path + ("citation",)), f"cannot derive a clause id from citation '{citation}'")
+                self.error(smap.at(path + ("citation",)), f"cannot derive a clause id from citation '{citation}': "
+                                                          "add 'clause:'")
             else:
-                clause = f"{iid}.{derived}"
+                clause = derived if derived.startswith(iid + ".") else f"{iid}.{derived}"
         return Presumption(value, citation, clause, _label(raw["reason"]), smap.at(path, key=True))
 
     # -- catalogues and queries ------------------------------------------------------------
