@@ -1,7 +1,9 @@
 """Per-call latency of two ldp decisions, timed three ways in one run.
 
   A  ldp.pay.annual_rate   {level PL-01..PL-05, step 1..3}, as of 2006-04-02..2012-04-02
-  B  ldp.performance_pay   {PL-06 salary, rating, increase_pct}, as of April 1, 2007..2011
+  B  ldp.performance_pay   {PL-06 salary, rating, increase_pct, program and appointment date,
+                           the eligibility facts of 10.7(5)-(8) and language training (10.7(7))},
+                           as of April 1, 2007..2011
 
 Implementations: a hand-written Python function (the floor), policyengine at trace
 levels none/audit/full plus audit with `Decision.to_dict()` (what a caller that logs or
@@ -56,6 +58,8 @@ STEP_RATES = {  # effective -> level -> [step 1, step 2, step 3]
 PL06_MAX = {"2006-04-02": 94095, "2007-04-02": 96259, "2008-04-02": 97703, "2009-04-02": 99169, "2010-04-02": 100657}
 RATINGS = {"surpassed": (6, 7), "met_all": (5, 5), "met_most": (0, 4),  # s. 13: per cent allowed per rating
            "did_not_meet": (0, 0), "unable_to_assess": (0, 0)}
+PREVIOUS_SCALE = {"surpassed": 10, "met_all": 8, "met_most": 6,  # Appendix C, 3.4.1: "up to", no floor
+                  "did_not_meet": 0, "unable_to_assess": 0}
 ELIGIBLE = frozenset(("met_most", "met_all", "surpassed"))
 LEVELS = ["PL-01", "PL-02", "PL-03", "PL-04", "PL-05"]
 
@@ -71,11 +75,23 @@ def hand_a(facts, as_of, _ctx=None):
     return RATE[EFFECTIVE[bisect.bisect_right(EFFECTIVE, as_of) - 1], facts["level"], facts["step"]]
 
 
+def eligible_b(f):
+    """10.7(1) with 10.7(7) (unable to assess but three months or more of language training is
+    rated met most) and 10.7(5), (6), (8); every fact is given, so nothing is presumed."""
+    entitled = f["rating"] in ELIGIBLE or (f["rating"] == "unable_to_assess" and f["months_on_language_training"] >= 3)
+    on_april_1 = ((f["employed_on_april_1"] and not f["lwop_on_april_1"] and not f["died_before_april_1"])
+                  or (f["lwop_on_april_1"] and f["months_on_strength"] > 3)
+                  or (f["died_before_april_1"] and f["on_strength_sufficient_period"]))
+    return (f["level"] == "PL-06" and entitled and f["signed_assignment_plan"] and on_april_1
+            and (f["months_on_strength"] > 3 or f["in_pl_whole_cycle"]) and not f["lwop_full_fiscal_year"])
+
+
 def hand_b(facts, as_of, _ctx=None):
-    """PL-06 performance pay: 10.7(1), (4) and (12) in plain Decimal arithmetic."""
+    """PL-06 performance pay: 10.7(1), (4) to (8) and (12) in plain Decimal arithmetic (the cases'
+    increases lie within the scale that applies, s. 13 or Appendix C 3.4.1, so none is refused)."""
     job = JOB_RATE[EFFECTIVE[bisect.bisect_right(EFFECTIVE, as_of) - 1]]
     salary = Decimal(facts["salary"])
-    if facts["rating"] not in ELIGIBLE:
+    if not eligible_b(facts):
         return {"eligible": False, "new_salary": salary, "increase": Decimal(0), "award_eligible": False}
     raised = salary * (1 + Decimal(facts["increase_pct"]) / HUNDRED)
     rounded = (raised / HUNDRED).quantize(ONE, ROUND_HALF_UP) * HUNDRED
@@ -121,7 +137,13 @@ def zen_graph_b():
     table = {"hitPolicy": "first", "passThrough": True, "rules": rules,
              "inputs": [{"id": "as_of", "name": "as_of", "field": "as_of"}],
              "outputs": [{"id": "job_rate", "name": "job_rate", "field": "job_rate"}]}
-    exprs = [("eligible", 'level == "PL-06" and rating in ["met_most", "met_all", "surpassed"]'),
+    exprs = [("entitled", 'level == "PL-06" and (rating in ["met_most", "met_all", "surpassed"]'
+                          ' or (rating == "unable_to_assess" and months_on_language_training >= 3))'),
+             ("on_april_1", "(employed_on_april_1 and not lwop_on_april_1 and not died_before_april_1)"
+                            " or (lwop_on_april_1 and months_on_strength > 3)"
+                            " or (died_before_april_1 and on_strength_sufficient_period)"),
+             ("eligible", "$.entitled and signed_assignment_plan and $.on_april_1"
+                          " and (months_on_strength > 3 or in_pl_whole_cycle) and not lwop_full_fiscal_year"),
              ("rounded", "round(salary * (1 + increase_pct / 100) / 100) * 100"),
              ("new_salary", "$.eligible ? min([$.rounded, job_rate]) : salary"),
              ("increase", "$.new_salary - salary"),
@@ -173,16 +195,33 @@ def cases_a(rng, n):
 
 
 def cases_b(rng, n):
-    """Increases inside the s. 13 range for the rating and salaries up to the job rate in force:
-    out-of-range cases are refused (citing s. 13 or s. 12), not decided."""
+    """Increases inside the range of the scale that applies and salaries up to the job rate in
+    force: out-of-range cases are refused (citing s. 13, Appendix C 3.4.1 or 10.7(12)), not
+    decided.  A quarter are CAP participants covered by the transition (appointed on or before
+    2006-04-01), paid on the previous plan's scale (Appendix C, 3.4.1); the eligibility facts of
+    10.7(5)-(8) and the months of language training (10.7(7)) are all given, mostly the usual case."""
     out = []
     for _ in range(n):
         rating = rng.choice(list(RATINGS))
         year = rng.randint(2007, 2011)
         as_of = f"{year}-04-01"
         job_rate = PL06_MAX[f"{year - 1}-04-02"]  # 10.7(9): April 1 uses the previous April 2 rates
+        transition = rng.random() < 0.25
+        training = rng.choice([0, 0, 0, 2, 3, 6])
+        scale_rating = "met_most" if rating == "unable_to_assess" and training >= 3 else rating  # 10.7(7)
+        low, high = (0, PREVIOUS_SCALE[scale_rating]) if transition else RATINGS[scale_rating]
+        usual = rng.random() < 0.8
         facts = {"level": "PL-06", "salary": rng.randint(84665, job_rate), "rating": rating,
-                 "increase_pct": rng.randint(*RATINGS[rating])}
+                 "increase_pct": rng.randint(low, high), "program": "CAP",
+                 "appointment_date": "2005-06-01" if transition else "2007-01-15",
+                 "months_on_language_training": training,
+                 "signed_assignment_plan": usual or rng.random() < 0.5,
+                 "employed_on_april_1": usual or rng.random() < 0.5, "lwop_on_april_1": not usual and rng.random() < 0.5,
+                 "died_before_april_1": not usual and rng.random() < 0.2,
+                 "on_strength_sufficient_period": rng.random() < 0.5,
+                 "months_on_strength": 12 if usual else rng.choice([0, 3, 3.5, 8]),
+                 "in_pl_whole_cycle": usual or rng.random() < 0.5,
+                 "lwop_full_fiscal_year": not usual and rng.random() < 0.3}
         out.append((facts, as_of, {**facts, "as_of": as_of}))
     return out
 

@@ -34,7 +34,8 @@ def test_not_in_force_exit_3(capsys):
 
 def test_refused_exit_2(capsys):
     assert main(["eval", "ldp.performance_pay", "--fact", "level=PL-06", "--fact", "salary=90000",
-                 "--fact", "rating=met_all", "--fact", "increase_pct=7", "--as-of", "2009-04-01"]) == 2
+                 "--fact", "rating=met_all", "--fact", "increase_pct=7", "--fact", "program=CAP",
+                 "--fact", "appointment_date=2007-01-15", "--as-of", "2009-04-01"]) == 2
     assert json.loads(capsys.readouterr().out)["messages"][0]["clause"] == "ldp.B.13"
 
 

@@ -71,7 +71,9 @@ def undetermined(policies):
 
 @pytest.fixture(scope="module")
 def refused(policies):
-    return policies.evaluate("ldp.performance_pay", {**FACTS, "increase_pct": 7}, as_of=AS_OF)
+    # a CAP participant appointed after the transition date: s. 13, not Appendix C 3.4.1, bounds the increase
+    return policies.evaluate("ldp.performance_pay", {**FACTS, "increase_pct": 7, "program": "CAP",
+                                                     "appointment_date": "2007-01-15"}, as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")

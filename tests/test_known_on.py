@@ -155,3 +155,13 @@ def _only_id(log):
     with DecisionLog(log) as dl:
         (rec,) = dl.list()
         return rec["id"]
+
+
+def test_errors_name_the_day_asked_not_the_first_of_its_period(policies):
+    """Plans are shared by every day of a period; their errors must still name the day asked."""
+    for day in ("2001-01-01", "2002-02-02"):
+        with pytest.raises(NotInForceError, match=f"not in force on {day}"):
+            rate(policies, "PL-03", 1, day)
+    for known in ("2006-01-01", "2005-05-05"):
+        with pytest.raises(NotInForceError, match=f"was not yet known on {known}"):
+            rate(policies, "PL-03", 1, "2009-06-01", known)

@@ -122,7 +122,7 @@ def test_rule_page_shows_exceptions_requires_and_versions(built):
     out, _ = built
     html = (out / "ldp/rules/ldp.termination.time_limit_reached.html").read_text(encoding="utf-8")
     assert 'id="exc-ldp.termination.transition_mtp_four_years"' in html
-    assert escape('program == "MTP" and appointment_date <= 2006-04-01') in html
+    assert escape('program == "MTP" and transition.covered') in html  # C 2.1 read through C 1.1
     assert "Appendix C, 2.1" in html
     html = (out / "ldp/rules/ldp.pay.annual_rate.html").read_text(encoding="utf-8")
     assert "ldp.pay.level_has_steps.html" in html  # requires, as a link

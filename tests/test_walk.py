@@ -51,9 +51,9 @@ def test_expressions_of_a_rule_with_exceptions_include_each_when_and_value(polic
     found = [(role, e.source) for _, role, e in walk.expressions(rule)]
     mtp, cap = "ldp.termination.transition_mtp_four_years", "ldp.termination.transition_cap_four_years"
     assert found == [("value", "months_of_assignment_time >= 36"),
-                     (f"when:{mtp}", 'program == "MTP" and appointment_date <= 2006-04-01'),
+                     (f"when:{mtp}", 'program == "MTP" and transition.covered'),
                      (f"exception:{mtp}", "months_of_assignment_time >= 48"),
-                     (f"when:{cap}", 'program == "CAP" and appointment_date <= 2006-04-01'),
+                     (f"when:{cap}", 'program == "CAP" and transition.covered'),
                      (f"exception:{cap}", "months_of_assignment_time >= 48")]
 
 

@@ -2,8 +2,10 @@
 
 Each row is checked against the report's JSON Schema (fields, rating codes 0-4, reasons
 1-4 for "unable to assess"); with the date the pay was administered, each row is also
-re-decided under the policy (ldp.performance_pay), so a wrong percentage or final
-salary is reported with the clause it breaks.  Due date: July 15 (6.2.1 and s. 14).
+re-decided under the policy (ldp.performance_pay), so a wrong percentage, final salary or
+performance award is reported with the clause it breaks.  The report does not say who is paid
+on the previous plan's scale (Appendix C, 3.4.1): a percentage only that scale allows is
+reported as such.  Due date: July 15 (6.2.1 and s. 14).
 """
 from __future__ import annotations
 
@@ -103,26 +105,88 @@ def check(path: Path, policies=None, as_of: dt.date | None = None, submitted: dt
     return len(rows), problems
 
 
+# The report does not say whether a participant is a CAP participant covered by Appendix C
+# (appointed on or before 2006-04-01), whose performance pay follows the previous plan's scale
+# (Appendix C, 3.4 and 3.4.1) rather than s. 13.  When only that is missing, the row is re-decided
+# both ways: outside the transition, and covered by it.
+TRANSITION_FACTS = {"program", "appointment_date", "language_training_start"}
+NOT_COVERED = {"program": "CAP", "appointment_date": dt.date(2006, 4, 2)}
+COVERED = {"program": "CAP", "appointment_date": dt.date(2006, 4, 1)}
+DECISION = "ldp.performance_pay"
+
+
+def _facts(r, ratings) -> dict:
+    """The row as facts of ldp.performance_pay.
+
+    A row rated "unable to assess" gives one of the four reasons s. 14 lists; a participant on
+    language training for three months or more is not among them, being rated "met most" for
+    that period instead (10.7(7)).  Such a row is therefore checked as one to which 10.7(7) did
+    not apply: under three months of language training (any figure under three decides alike).
+    The eligibility conditions of 10.7(5), (6) and (8) that the report does not show are the
+    policy's presumptions, listed in each decision's assumptions.
+    """
+    facts = {"level": "PL-06", "salary": Decimal(str(r["march31_salary"])), "rating": ratings[r["rating"]],
+             "increase_pct": Decimal(str(r.get("rating_pct", 0)))}
+    if facts["rating"] == "unable_to_assess":
+        facts["months_on_language_training"] = Decimal(0)
+    return facts
+
+
+def _refusals(d) -> list[tuple[str, str]]:
+    return [(m["en"], m["citation"]) for m in d.messages if m["kind"] == "refused"]
+
+
 def _policy_problems(n, line, r, policies, as_of):
     """Re-decide the row under ldp.performance_pay and compare with what was reported."""
     version = policies.tables[CODES_TABLE].version_at(as_of)
     ratings = {code: key[0] for key, code in version.cells.items()}
-    facts = {"level": "PL-06", "salary": Decimal(str(r["march31_salary"])), "rating": ratings[r["rating"]],
-             "increase_pct": Decimal(str(r.get("rating_pct", 0)))}
-    d = policies.evaluate("ldp.performance_pay", facts, as_of=as_of, trace="none")
+    facts = _facts(r, ratings)
+    d = policies.evaluate(DECISION, facts, as_of=as_of, trace="none")
+    if d.status == "undetermined" and set(d.missing) <= TRANSITION_FACTS:
+        out, cov = (policies.evaluate(DECISION, {**facts, **h}, as_of=as_of, trace="none") for h in (NOT_COVERED, COVERED))
+        if out.status == "refused" and cov.status == "refused":
+            for en, citation in dict.fromkeys(_refusals(out) + _refusals(cov)):
+                yield RowProblem(n, line, "rating_pct", f"{en} [{citation}]")
+            return
+        if out.status == "refused" and cov.status == "decided":
+            yield RowProblem(n, line, "rating_pct",
+                             f"{plain(facts['increase_pct'])} % is outside what Appendix B, s. 13 sets for this rating; "
+                             f"only a CAP participant appointed on or before 2006-04-01, paid on the previous salary "
+                             f"administration plan's scale, may receive it, and the report does not show one "
+                             f"[Appendix B, 13; Appendix C, 3.4 and 3.4.1]")
+            d = cov  # the rest of the row is checked as for such a participant
+        elif out.status == "decided" and cov.status == "decided" and out.value == cov.value:
+            d = out
     if d.status == "refused":
-        for m in d.messages:
-            yield RowProblem(n, line, "rating_pct", f"{m['en']} [{m['citation']}]")
+        for en, citation in _refusals(d):
+            yield RowProblem(n, line, "rating_pct", f"{en} [{citation}]")
         return
     if d.status != "decided":
         return
     v = d.value
+    award = Decimal(str(r.get("performance_award_lump_sum", 0) or 0))
     final = r.get("final_salary_april1")
     if final is not None and Decimal(str(final)) != v["new_salary"]:
-        yield RowProblem(n, line, "final_salary_april1",
-                         f"reported {plain(Decimal(str(final)))}, but the policy gives {v['new_salary']} "
-                         f"(rounded to the nearest $100 up to the job rate) [Appendix B, 10.7(12)]")
+        final = Decimal(str(final))
+        if award and final == v["new_salary"] + award:
+            yield RowProblem(n, line, "final_salary_april1",
+                             f"reported {plain(final)}, but the policy gives {v['new_salary']}: the performance award "
+                             f"({plain(award)}) was added to base salary, and a performance award does not increase "
+                             f"base pay [Appendix A, Performance award; Appendix B, 10.7(12)]")
+        else:
+            yield RowProblem(n, line, "final_salary_april1",
+                             f"reported {plain(final)}, but the policy gives {v['new_salary']} "
+                             f"(rounded to the nearest $100 up to the job rate) [Appendix B, 10.7(12)]")
     if not v["eligible"] and Decimal(str(r.get("base_salary_increase", 0) or 0)) != 0:
         yield RowProblem(n, line, "base_salary_increase",
-                         "an in-range increase was reported for a rating that is not entitled to performance pay "
-                         "[Appendix B, 10.7(1)]")
+                         "an in-range increase was reported for a participant who is not eligible for performance pay "
+                         "[Appendix B, 10.7(1) and 10.7(5) to (8)]")
+    if award and not v["award_eligible"]:
+        yield RowProblem(n, line, "performance_award_lump_sum",
+                         f"a performance award of {plain(award)} was reported, but 10.7(4) allows one only to an "
+                         f"eligible participant at the job rate or whose full in-range increase would exceed it "
+                         f"[Appendix B, 10.7(4)]")
+    elif award and award != award.quantize(Decimal(1)):
+        yield RowProblem(n, line, "performance_award_lump_sum",
+                         f"reported {plain(award)}: performance awards are rounded to the nearest dollar "
+                         f"[Appendix B, 10.7(13)]")

@@ -20,19 +20,19 @@ AS_OF = "as_of"  # env key of the evaluation date: `as_of` is a reserved name, n
 ITEM = object()  # env key of the stack of records any()/all() are looking at
 STEPS = object()  # env key of the steps left in this evaluation's budget
 PRESUMED = object()  # env key of the presumed facts read so far, in order (a dict used as a set)
+KNOWN_ON = object()  # env key of the "as known on" date, when there is one
 
 
 class ExprCompiler:
     """Compiles one expression's AST.  `rule_fn` gives the compiled closure of a referenced
     rule, `table_version` the version of a table in force for the period being compiled."""
 
-    def __init__(self, mode: str, rule_fn, table_version, where, presumed=None, known_on=None):
+    def __init__(self, mode: str, rule_fn, table_version, where, presumed=None):
         self.mode = mode
         self.rule_fn = rule_fn
         self.table_version = table_version
         self.where = where  # node -> Location, for runtime errors
         self.presumed = presumed or {}  # fact name -> the value presumed when it is not given
-        self.known_on = known_on  # versions as known on this date, for errors that say so
 
     def compile(self, node):
         fn = getattr(self, "_" + type(node).__name__)(node)
@@ -233,11 +233,10 @@ class ExprCompiler:
         keys = [self.compile(k) for k in n.keys]
         where = self.where(n)
         if version is None:
-            known = self.known_on
-            why = (f" as known on {known}: versions {versions_text(table.versions, known)}" if known
-                   else f": its first version takes effect {table.versions[0].effective}")
-
             def not_in_force(env):
+                known = env.get(KNOWN_ON)
+                why = (f" as known on {known}: versions {versions_text(table.versions, known)}" if known
+                       else f": its first version takes effect {table.versions[0].effective}")
                 raise NotInForceError(f"table '{table.id}' ({table.citation}) has no rates in force on "
                                       f"{env[AS_OF]}{why}", table.instrument)
             return not_in_force

@@ -17,7 +17,7 @@ from ..errors import EvaluationError, InputError, NotInForceError, PolicyEngineE
 from ..model.elements import version_dict
 from ..model.policy import PolicyModel
 from ..values import plain
-from .compile import AS_OF, PRESUMED
+from .compile import AS_OF, KNOWN_ON, PRESUMED
 from .decision import Decision
 from .facts import Bad, as_date, converter
 from .rules import RuleCompiler
@@ -37,7 +37,7 @@ class _Plan:
     __slots__ = ("fn", "converters", "error", "presumptions", "excluded")
 
     def __init__(self, fn, converters, error=None, presumptions=None, excluded=()):
-        self.fn, self.converters, self.error = fn, converters, error
+        self.fn, self.converters, self.error = fn, converters, error  # error(day, known) -> the error to raise
         self.presumptions = presumptions  # fact name -> (declaration, Presumption) applied, or None
         self.excluded = excluded  # versions in force on the day but not yet known on known_on
 
@@ -75,11 +75,13 @@ class PolicyEvaluator(PolicyModel):
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._plan(decision, day, trace, presume is not False, known)
-        if plan.error is not None:
-            raise plan.error
+        if plan.error is not None:  # a plan is shared by every day of its period: say which day was asked
+            raise plan.error(day, known)
         env = self._check_facts(facts, plan.converters)
         read = dict(env)  # the facts as the decision reads them: checked, converted, nothing else
         env[AS_OF] = day
+        if known is not None:
+            env[KNOWN_ON] = known
         if plan.presumptions:
             env[PRESUMED] = {}
         tracer = None
@@ -145,10 +147,10 @@ class PolicyEvaluator(PolicyModel):
         for iid in sorted(instruments):
             inst = model.instruments[iid]
             if not inst.in_force(day):
-                return _Plan(None, None, NotInForceError(
+                return _Plan(None, None, lambda day, known, inst=inst: NotInForceError(
                     f"{inst.id} ({inst.title.en}) is not in force on {day}: {inst.force_text()}", inst.id))
             if known is not None and inst.start is not None and inst.start > known:
-                return _Plan(None, None, NotInForceError(
+                return _Plan(None, None, lambda day, known, inst=inst: NotInForceError(
                     f"{inst.id} ({inst.title.en}) was not yet known on {known}: the source gives no approval "
                     f"date, and it takes effect {inst.start}", inst.id))
         converters, presumptions = {}, {}

@@ -13,7 +13,7 @@ from ..errors import EvaluationError, NotInForceError
 from ..model import walk
 from ..model.elements import Rule, Table, versions_text
 from . import semantics as S
-from .compile import AS_OF, PRESUMED, ExprCompiler
+from .compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from .semantics import Missing, Refused
 from .tracer import TRACE, UNSET, Frame, enter, leaf
 
@@ -29,8 +29,7 @@ class RuleCompiler:
         self.done: dict[str, object] = {}
 
     def exprs(self, expr):
-        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate, self.presumed,
-                            self.known_on).compile(expr.node)
+        return ExprCompiler(self.mode, self.rule, self._table_version, expr.locate, self.presumed).compile(expr.node)
 
     def _table_version(self, table: Table):
         return table.version_at(self.day, self.known_on)
@@ -44,12 +43,11 @@ class RuleCompiler:
     def _rule(self, rule: Rule):
         version = rule.version_at(self.day, self.known_on)
         if version is None:
-            spans = versions_text(rule.versions, self.known_on)
-            known = f" as known on {self.known_on}" if self.known_on else ""
-
             def not_in_force(env):
+                known = env.get(KNOWN_ON)
                 raise NotInForceError(f"rule '{rule.id}' ({rule.citation}) has no version in force on "
-                                      f"{env[AS_OF]}{known}: versions {spans}", rule.instrument)
+                                      f"{env[AS_OF]}" + (f" as known on {known}" if known else "")
+                                      + f": versions {versions_text(rule.versions, known)}", rule.instrument)
             return not_in_force
         body = _BodyCompiler(self, rule).visit(version.body)
         if version.exceptions:
