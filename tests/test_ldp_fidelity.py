@@ -227,11 +227,18 @@ def test_mtp_candidate_language_training_start(policies, started, months, reache
     assert covered.value is (started == "2006-04-01")  # the project's own reading of C 1.1 agrees
 
 
-def test_mtp_appointed_after_the_transition_without_a_training_date_is_undetermined(policies):
-    d = policies.evaluate("ldp.termination.time_limit_reached",
-                          {"program": "MTP", "appointment_date": "2006-09-01", "months_of_assignment_time": 40},
-                          as_of="2010-06-01")
-    assert d.status == "undetermined" and d.missing == ["language_training_start"]
+def test_mtp_appointed_after_the_transition_without_a_training_date(policies):
+    """A participant who never was a candidate on language training has no date to give: C 1.1's
+    second bullet is then answered by a stated presumption (not one of that transitional class)."""
+    facts = {"program": "MTP", "appointment_date": "2006-09-01", "months_of_assignment_time": 40}
+    d = policies.evaluate("ldp.termination.time_limit_reached", facts, as_of="2010-06-01")
+    assert (d.value, [(a["fact"], a["value"], a["citation"]) for a in d.assumptions]) == (
+        True, [("candidate_training_by_april_2006", False, "Appendix C, 1.1")])  # 40 >= 36 (9.1)
+    strict = policies.evaluate("ldp.termination.time_limit_reached", facts, as_of="2010-06-01", presume=False)
+    assert strict.status == "undetermined" and strict.missing == ["candidate_training_by_april_2006"]
+    covered = policies.evaluate("ldp.termination.time_limit_reached",
+                                {**facts, "candidate_training_by_april_2006": True}, as_of="2010-06-01")
+    assert (covered.value, covered.assumptions) == (False, [])  # 40 < 48 (C 2.1)
 
 
 # -- 8.1 in graduation --------------------------------------------------------------------------------

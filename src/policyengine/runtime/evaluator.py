@@ -112,8 +112,23 @@ class PolicyEvaluator(PolicyModel):
         if known is not None:
             d.known_on, d.versions_excluded = known, list(plan.excluded)
         if plan.presumptions and env[PRESUMED]:
-            d.assumptions = [_assumption(*plan.presumptions[name]) for name in env[PRESUMED]]
+            relied = self._relied_on(decision, facts, day, known, list(env[PRESUMED]))
+            d.assumptions = [_assumption(*plan.presumptions[name]) for name in relied]
         return d
+
+    def _relied_on(self, decision, facts, day, known, read: list) -> list:
+        """Of the presumed values the evaluation read, those the answer rests on: the ones a
+        strict evaluation would ask for.  A presumption read where nothing it could say would
+        change the answer (an exception whose every outcome agrees) is not one the decision
+        is made under, just as such a fact is not listed as missing."""
+        try:
+            strict = self.evaluate(decision, facts, day, trace="none", presume=False, known_on=known)
+        except PolicyEngineError:
+            return read  # strictly it cannot be computed at all: it rests on all of them
+        if strict.status != "undetermined":
+            return []
+        asked = set(strict.missing)
+        return [name for name in read if name in asked]
 
     def _check_facts(self, facts: dict, converters: dict) -> dict:
         if not isinstance(facts, dict):
