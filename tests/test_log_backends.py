@@ -185,3 +185,12 @@ def test_a_writer_killed_mid_write_loses_nothing_committed(log_target):
         # everything reported is there; at most the one being printed when it died is extra
         assert mine == list(range(len(mine))) and len(ids) <= len(mine) <= len(ids) + 1
     assert len(committed) > 12
+
+
+def test_a_partly_dropped_log_is_damaged_and_left_alone(log_target):
+    filled(log_target)
+    tamper(log_target, "DROP TABLE record_clauses")
+    with pytest.raises(LogError, match=r"damaged decision log \(missing tables: record_clauses\)"):
+        DecisionLog.open(log_target)
+    with pytest.raises(LogError, match="damaged"):
+        DecisionLog.open(log_target)  # still damaged: opening did not re-create what was dropped
