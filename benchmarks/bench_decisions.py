@@ -2,7 +2,7 @@
 
   A  ldp.pay.annual_rate   {level PL-01..PL-05, step 1..3}, as of 2006-04-02..2012-04-02
   B  ldp.performance_pay   {PL-06 salary, rating, increase_pct, program and appointment date,
-                           the eligibility facts of 10.7(5)-(8) and language training (10.7(7))},
+                           the eligibility facts of 10.7(5)-(8) and 10.8(4) and language training (10.7(7))},
                            as of April 1, 2007..2011
 
 Implementations: a hand-written Python function (the floor), policyengine at trace
@@ -83,7 +83,8 @@ def eligible_b(f):
                   or (f["lwop_on_april_1"] and f["months_on_strength"] > 3)
                   or (f["died_before_april_1"] and f["on_strength_sufficient_period"]))
     return (f["level"] == "PL-06" and entitled and f["signed_assignment_plan"] and on_april_1
-            and (f["months_on_strength"] > 3 or f["in_pl_whole_cycle"]) and not f["lwop_full_fiscal_year"])
+            and (f["months_on_strength"] > 3 or f["in_pl_whole_cycle"]) and not f["lwop_full_fiscal_year"]
+            and not f["salary_protected_into_pl"])
 
 
 def hand_b(facts, as_of, _ctx=None):
@@ -143,7 +144,8 @@ def zen_graph_b():
                             " or (lwop_on_april_1 and months_on_strength > 3)"
                             " or (died_before_april_1 and on_strength_sufficient_period)"),
              ("eligible", "$.entitled and signed_assignment_plan and $.on_april_1"
-                          " and (months_on_strength > 3 or in_pl_whole_cycle) and not lwop_full_fiscal_year"),
+                          " and (months_on_strength > 3 or in_pl_whole_cycle) and not lwop_full_fiscal_year"
+                          " and not salary_protected_into_pl"),
              ("rounded", "round(salary * (1 + increase_pct / 100) / 100) * 100"),
              ("new_salary", "$.eligible ? min([$.rounded, job_rate]) : salary"),
              ("increase", "$.new_salary - salary"),
@@ -221,7 +223,8 @@ def cases_b(rng, n):
                  "on_strength_sufficient_period": rng.random() < 0.5,
                  "months_on_strength": 12 if usual else rng.choice([0, 3, 3.5, 8]),
                  "in_pl_whole_cycle": usual or rng.random() < 0.5,
-                 "lwop_full_fiscal_year": not usual and rng.random() < 0.3}
+                 "lwop_full_fiscal_year": not usual and rng.random() < 0.3,
+                 "salary_protected_into_pl": not usual and rng.random() < 0.2}
         out.append((facts, as_of, {**facts, "as_of": as_of}))
     return out
 

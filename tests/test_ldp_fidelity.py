@@ -21,11 +21,12 @@ AS_OF = "2009-04-01"
 # 10.7(5), (6), (8) all given: employed and at work on April 1, in the PL group the whole cycle,
 # a signed Assignment Plan and Review, no leave without pay for the full fiscal year
 AT_WORK = {"signed_assignment_plan": True, "employed_on_april_1": True, "lwop_on_april_1": False,
-           "died_before_april_1": False, "in_pl_whole_cycle": True, "lwop_full_fiscal_year": False}
+           "died_before_april_1": False, "in_pl_whole_cycle": True, "lwop_full_fiscal_year": False,
+           "salary_protected_into_pl": False}
 TRANSITION_CAP = {"program": "CAP", "appointment_date": "2006-04-01"}  # Appendix C, 1.1, third bullet
 LATER_CAP = {"program": "CAP", "appointment_date": "2006-04-02"}
 PRESUMED_PAY = {"signed_assignment_plan", "employed_on_april_1", "lwop_on_april_1", "died_before_april_1",
-                "in_pl_whole_cycle", "lwop_full_fiscal_year"}
+                "in_pl_whole_cycle", "lwop_full_fiscal_year", "salary_protected_into_pl"}
 
 
 @pytest.fixture(scope="module")
@@ -342,3 +343,23 @@ def test_presumed_not_used_where_extended_leave_is_given(policies):
     assert d.value is True and [a["fact"] for a in d.assumptions] == ["extended_leave_made_up"]
     d = policies.evaluate("ldp.graduation.eligible", {**GRADUATE, "leave_working_days": 30}, as_of="2010-06-01")
     assert d.value is True and d.assumptions == []
+
+
+# -- 10.8(4): salary protected on appointment to the PL group: PL performance pay not applicable ----------
+@pytest.mark.parametrize("facts, eligible, assumed", [
+    ({"salary_protected_into_pl": True}, False, []),
+    ({"substantive_job_rate": 99170}, False, []),   # above the PL-06 job rate of 2008-04-02 (97,703): 10.8(2)
+    ({"substantive_job_rate": 97703}, True, []),    # not above it: not protected
+    ({}, True, ["salary_protected_into_pl"]),       # neither given: presumed not protected
+])
+def test_salary_protected_into_pl_has_no_pl_performance_pay(policies, facts, eligible, assumed):
+    base = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5, "program": "CAP",
+            "appointment_date": "2007-01-15", "signed_assignment_plan": True, "employed_on_april_1": True,
+            "lwop_on_april_1": False, "died_before_april_1": False, "in_pl_whole_cycle": True,
+            "lwop_full_fiscal_year": False}
+    d = policies.evaluate("ldp.performance_pay", {**base, **facts}, as_of="2009-04-01")
+    assert d.status == "decided" and d.value["eligible"] is eligible
+    assert d.value["new_salary"] == (93500 if eligible else 89000)
+    assert [a["fact"] for a in d.assumptions] == assumed
+    if not eligible:
+        assert "ldp.B.10.8.4" in d.clauses

@@ -36,7 +36,8 @@ OWED = {"PL-01": [760, 782, 806], "PL-02": [843, 868, 894], "PL-03": [939, 967, 
 
 # Every eligibility fact of 10.7(5), (6) and (8) given, so no decision rests on a presumption.
 PL06_ELIGIBLE = {"signed_assignment_plan": True, "employed_on_april_1": True, "lwop_on_april_1": False,
-                 "died_before_april_1": False, "in_pl_whole_cycle": True, "lwop_full_fiscal_year": False}
+                 "died_before_april_1": False, "in_pl_whole_cycle": True, "lwop_full_fiscal_year": False,
+                 "salary_protected_into_pl": False}
 
 
 @pytest.fixture(scope="module")
