@@ -282,7 +282,7 @@ rules:
         gap:
           missing: the education requirement after "The minimum standard is:"
           where: seed 003, line 199
-          searched: "shared/research/qs-gaps.md: not found"
+          searched: "docs/qs-gaps.md: not found"
 """
 
 

@@ -6,7 +6,7 @@ seed word for word and in one piece: spacing, bullets, letter case and punctuati
 as separate lines). Skipping seed material without marking "[...]" fails.
 
 Text the scrape lost and another public copy of the page gave back (see
-shared/research/qs-gaps.md) is written as a visible, bracketed marked recovery,
+docs/qs-gaps.md) is written as a visible, bracketed marked recovery,
 "[recovered from SOURCE: the recovered words]": it is dropped like any other insertion, so
 every other fragment of the same clause is still checked against the seed, and the
 recovered words themselves must be found in the research notes that name their source.
@@ -22,7 +22,7 @@ from policyengine.tools import inventory
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
-RESEARCH = {"qs": SHARED / "research" / "qs-gaps.md"}
+RESEARCH = {"qs": Path(__file__).resolve().parents[1] / "docs" / "qs-gaps.md"}  # brought in from shared/research
 INSTRUMENTS = {"ldp": "004_97dea53b88530bd6.txt", "qs": "003_0ba08fb8089ac98d.txt",
                "cap": "000_9e487fc287e76d42.txt", "etm": "002_2d64b864a6f8d3d6.txt"}
 RECOVERY = re.compile(r"\[recovered from ([^:\]]+): ([^\]]+)\]")
