@@ -214,15 +214,15 @@ class _Doc:
         names = self.r.get("missing") or []
         if not names:
             return
-        o = self.out
-        o.append('<section class="missing">')
-        o.append(f'<h2>{_e(self.w["missing"])}</h2>')
-        o.append("<ul>")
+        items = []
         for n in names:
             lab = self.fact_label(n)
-            o.append(f"<li><code>{_e(n)}</code>" + (f" ({_e(lab)})" if lab else "") + "</li>")
-        o.append("</ul>")
-        o.append("</section>")
+            items.append(f"<li><code>{_e(n)}</code>" + (f" ({_e(lab)})" if lab else "") + "</li>")
+        self.listed("missing", self.w["missing"], items)
+
+    def listed(self, css: str, title: str, items: list[str]) -> None:
+        """A section with a heading and a list of ready-made <li> items."""
+        self.out.extend([f'<section class="{css}">', f"<h2>{_e(title)}</h2>", "<ul>", *items, "</ul>", "</section>"])
 
     def assumptions(self) -> None:
         """The presumptions the decision rests on, each with its clause and reason."""
@@ -232,17 +232,14 @@ class _Doc:
             if r.get("presume") is False:
                 o.append(f'<p class="strict">{_e(w["strict"])}</p>')
             return
-        o.append('<section class="assumptions">')
-        o.append(f'<h2>{_e(w["presumptions"])}</h2>')
-        o.append("<ul>")
+        lines = []
         for a in items:
             lab = self.fact_label(a.get("fact", ""))
             cite = f' <span class="cite">[{_e(a["citation"])}]</span>' if a.get("citation") else ""
             reason = (a.get("reason") or {}).get(self.lang) or (a.get("reason") or {}).get("en", "")
-            o.append(f'<li><code>{_e(a.get("fact", ""))}</code>' + (f" ({_e(lab)})" if lab else "")
-                     + f" = {self.val(a.get('value'))}{cite}: {_e(reason)}</li>")
-        o.append("</ul>")
-        o.append("</section>")
+            lines.append(f'<li><code>{_e(a.get("fact", ""))}</code>' + (f" ({_e(lab)})" if lab else "")
+                         + f" = {self.val(a.get('value'))}{cite}: {_e(reason)}</li>")
+        self.listed("assumptions", w["presumptions"], lines)
 
     def fact_label(self, name: str):
         if self.policies is None:
@@ -262,19 +259,15 @@ class _Doc:
         msgs = self.r.get("messages") or []
         if not msgs:
             return
-        w, o = self.w, self.out
-        o.append('<section class="messages">')
-        o.append(f'<h2>{_e(w["messages"])}</h2>')
-        o.append("<ul>")
+        w, items = self.w, []
         for m in msgs:
             kind = m.get("kind", "")
             lead = w["refusal"] if kind == "refused" else w["conflict_under"]
             text = m.get(self.lang) or m.get("en") or ""
             clause = f' <code>{_e(m["clause"])}</code>' if m.get("clause") else ""
-            o.append(f'<li class="message {_e(kind)}"><strong>{_e(lead)} {_e(m.get("citation", ""))}</strong>'
-                     f"{clause}: {_e(text)}</li>")
-        o.append("</ul>")
-        o.append("</section>")
+            items.append(f'<li class="message {_e(kind)}"><strong>{_e(lead)} {_e(m.get("citation", ""))}</strong>'
+                         f"{clause}: {_e(text)}</li>")
+        self.listed("messages", w["messages"], items)
 
     def facts(self) -> None:
         w, o = self.w, self.out
@@ -397,17 +390,11 @@ class _Doc:
         items = self.r.get("versions_excluded") or []
         if not items:
             return
-        w, o = self.w, self.out
-        o.append('<section class="versions-excluded">')
-        o.append(f'<h2>{_e(w["excluded"])}</h2>')
-        o.append("<ul>")
-        for x in items:
-            used = x.get("used")
-            o.append(f'<li><code>{_e(x["id"])}</code> <span class="cite">[{_e(x["citation"])}]</span>: '
-                     f'{_e(_known(x["excluded"], w))}; {_e(w["used_instead"])}: '
-                     f'{_e(_known(used, w)) if used else _e(w["none_known"])}</li>')
-        o.append("</ul>")
-        o.append("</section>")
+        w = self.w
+        self.listed("versions-excluded", w["excluded"], [
+            f'<li><code>{_e(x["id"])}</code> <span class="cite">[{_e(x["citation"])}]</span>: '
+            f'{_e(_known(x["excluded"], w))}; {_e(w["used_instead"])}: '
+            f'{_e(_known(x["used"], w)) if x.get("used") else _e(w["none_known"])}</li>' for x in items])
 
     def why_not(self) -> None:
         trace = self.r.get("trace")
