@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from importlib import resources
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Ent
 from ..model.policy import PolicyModel
 from .yamlsource import SourceError, SourceMap, decode, load_yaml, read_source
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+SCHEMA_DIR = resources.files("policyengine") / "schemas"  # package data: found in any installation
 FORMAT = "policyengine/1"
 _CITATION = re.compile(r"(?:Appendix\s+([A-Z])(?:\s*,\s*|\s+))?(?:(?:s\.|section)\s*)?([0-9]+(?:\.[0-9]+)*)?((?:\([0-9a-z]+\))*)")
 

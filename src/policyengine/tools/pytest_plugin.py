@@ -1,9 +1,12 @@
-"""Collects the YAML decision tests under policies/*/tests/ as pytest items."""
+"""The pytest plugin: collects the YAML decision tests under policies/*/tests/ as pytest items.
+
+Registered through the `pytest11` entry point, so any repository of policies gets its YAML
+cases collected by `pytest` once policyengine is installed; no conftest.py is needed."""
 from pathlib import Path
 
 import pytest
 
-from policyengine.tools.testing import load_cases, run_case
+from .testing import load_cases, run_case
 
 
 def pytest_collect_file(parent, file_path: Path):

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The installable package, as a department would use it: build a wheel, install it (not
+# editable) into a fresh virtual environment outside the checkout, then validate, evaluate
+# and collect the YAML decision tests of a copy of the bundled policies from there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d /tmp/policyengine-wheel.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+.venv/bin/pip wheel -q --no-deps -w "$work/dist" .
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q "$work"/dist/policyengine-*.whl pytest
+cp -r policies "$work/policies"
+cd "$work"
+venv/bin/policyengine validate policies
+venv/bin/policyengine eval ldp.pay.annual_rate --fact level=PL-03 --fact step=2 --as-of 2008-06-01 --policies policies --format text | head -3
+venv/bin/python -m pytest -q -p no:cacheprovider policies | tail -1
