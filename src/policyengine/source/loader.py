@@ -24,6 +24,7 @@ from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Ent
                               GapBody, Instrument, Label, Presumption, Query, RecordBody, Rule, RuleVersion, Section,
                               SelectBody, Table, TableKey, TableVersion, Type, ValueBody)
 from ..model.policy import PolicyModel
+from . import cache
 from .yamlsource import SourceError, SourceMap, decode, load_yaml, read_source
 
 SCHEMA_DIR = resources.files("policyengine") / "schemas"  # package data: found in any installation
@@ -503,12 +504,25 @@ def load_model(root: str | Path = "policies") -> PolicyModel:
         raise PolicyError([Problem(None, f"{root}: no policy files (*.yaml) found")])
     b = _Builder()
     sources: dict[str, bytes] = {}  # relative path -> bytes: hashed, and kept for the decision log
+    raws = []
+    for f in files:
+        try:  # bounded: regular files only, at most MAX_FILE_BYTES
+            raw = read_source(f)
+        except SourceError as exc:
+            b.problems.append(exc.problem)
+            continue
+        sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
+        raws.append((f, raw))
+    entry = None
+    if not b.problems:  # the same files, from the same folder, under the same engine: the same model
+        entry = cache.key(root, policy_hash(sources))
+        cached = cache.get(entry)
+        if cached is not None:
+            return cached
     parsed = []
     shapeless = False  # a file failed its schema: names it defines are unknown, so skip name checks
-    for f in files:
-        try:  # bounded: regular files only, at most MAX_FILE_BYTES, UTF-8
-            raw = read_source(f)
-            sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
+    for f, raw in raws:
+        try:  # UTF-8
             text = decode(raw, str(f))
         except SourceError as exc:
             b.problems.append(exc.problem)
@@ -557,8 +571,11 @@ def load_model(root: str | Path = "policies") -> PolicyModel:
         b.problems.extend(problems)
     if b.problems:
         raise PolicyError(_sorted(b.problems))
-    return PolicyModel(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources),
-                       b.catalogues, b.queries, sources)
+    model = PolicyModel(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources),
+                        b.catalogues, b.queries, sources)
+    if entry is not None:
+        cache.put(entry, model)
+    return model
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
