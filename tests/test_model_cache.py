@@ -82,3 +82,12 @@ def test_a_broken_folder_is_never_cached(cached):
     with pytest.raises(policyengine.PolicyError):
         policyengine.load(root)
     assert not where.exists() or entries(where) == []
+
+
+def test_only_the_most_recent_models_are_kept(cached, monkeypatch):
+    root, where = cached
+    monkeypatch.setattr(cache, "KEEP", 2)
+    for n in range(4):
+        (root / "demo" / "rules.yaml").write_text((root / "demo" / "rules.yaml").read_text() + f"# {n}\n")
+        policyengine.load(root)
+    assert len(entries(where)) == 2

@@ -23,14 +23,18 @@ def open_log(log) -> ChainedLog:
     return log if isinstance(log, ChainedLog) else DecisionLog.open(log)
 
 
-def record(policies, decision, log, subject=None) -> str:
-    """Append a decision to the log (storing its policy files once); return the record id."""
+def record(policies, decision, log, subject=None, extra=None) -> str:
+    """Append a decision to the log (storing its policy files once); return the record id.
+    `extra` adds fields the decision does not carry (the HTTP request id)."""
     dl = open_log(log)
     try:
         dl.store_policies(policies.policy_hash, policies.sources)
         rec = decision.to_dict()
         if subject is not None:
             rec["subject"] = str(subject)
+        for key, value in (extra or {}).items():
+            if value is not None:
+                rec.setdefault(key, value)
         return dl.append(rec)
     finally:
         if dl is not log:
@@ -66,7 +70,7 @@ def _policies_from_log(dl: DecisionLog, policy_hash: str) -> PolicyEvaluator:
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-    policies = PolicyEvaluator(load_model(root))
+    policies = PolicyEvaluator(load_model(root, use_cache=False))  # a temporary folder: nothing to reuse
     policies._replay_tmp = tmp  # keep the folder as long as the policies live
     if policies.policy_hash != policy_hash:  # policy_files() checked the files; this checks what was loaded
         raise LogError(f"{dl.name}: policy {policy_hash}: the stored files load as {policies.policy_hash}; "

@@ -127,3 +127,17 @@ def put(entry: str, model) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        return
+    _prune(where)
+
+
+KEEP = 16  # models kept: the most recently written; a folder's versions come and go
+
+
+def _prune(where: Path) -> None:
+    try:
+        models = sorted(where.glob("*.model"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in models[KEEP:]:
+            old.unlink()
+    except OSError:
+        pass

@@ -494,8 +494,9 @@ class _Builder:
                            citation=raw.get("citation") if effective else None)
 
 
-def load_model(root: str | Path = "policies") -> PolicyModel:
-    """Load and check every policy file under root; raise PolicyError listing every problem."""
+def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyModel:
+    """Load and check every policy file under root; raise PolicyError listing every problem.
+    An unchanged folder comes from the model cache (cache.py) unless use_cache is False."""
     root = Path(root)
     if not root.exists():
         raise PolicyError([Problem(None, f"{root}: no such file or directory")])
@@ -514,7 +515,7 @@ def load_model(root: str | Path = "policies") -> PolicyModel:
         sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
         raws.append((f, raw))
     entry = None
-    if not b.problems:  # the same files, from the same folder, under the same engine: the same model
+    if use_cache and not b.problems:  # the same files, from the same folder, under the same engine: the same model
         entry = cache.key(root, policy_hash(sources))
         cached = cache.get(entry)
         if cached is not None:
