@@ -116,6 +116,9 @@ class ChainedLog:
         again is a no-op."""
         if not isinstance(policy_hash, str) or not policy_hash:
             raise LogError(f"{self.name}: policy_hash must be a non-empty string")
+        stored = self.__dict__.setdefault("_stored", {})  # policy_hash -> the files object stored by this handle
+        if stored.get(policy_hash) is files:
+            return  # the same loaded policies again (one per logged decision): already checked and stored
         if not files:
             raise LogError(f"{self.name}: policy {policy_hash} has no files; it could not be replayed")
         rows = {}
@@ -144,6 +147,7 @@ class ChainedLog:
                 tx.execute("INSERT INTO policy_versions (policy_hash, path, sha256) VALUES (?, ?, ?)",
                            (policy_hash, p, s))
         self._write(work)
+        stored[policy_hash] = files
 
     def policy_files(self, policy_hash: str) -> dict[str, bytes]:
         """The policy files of a stored version, path -> bytes, each checked against its sha256
