@@ -150,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_parser(sub)
     from ..audit import retro
     retro.add_parser(sub)
+    from ..http import server
+    server.add_parser(sub, DEFAULT_POLICIES)
     graph_views.add_parsers(sub)
 
     d = sub.add_parser("decisions", help="list the public decisions and the facts each reads",
@@ -332,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
             return lint.run(args)
         if args.command in ("graph", "impact"):
             return args.func(args)
+        if args.command == "serve":
+            from ..http import server
+            return server.run(args)
         if args.command == "retro":
             from ..audit import retro
             return retro.run(args, read_facts=_read_facts)

@@ -87,3 +87,54 @@ def markdown(policies) -> str:
                 out.append(f"  - `{name}` — matches {', '.join(f'`{f}`' for f in fields)}{allowed}")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+_NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"  # how exact numbers travel in JSON: text, never a binary float
+
+
+def type_schema(t) -> dict:
+    """A fact type as JSON Schema: what a client may send for it (money and decimals as exact
+    numeric text or JSON numbers; dates as YYYY-MM-DD)."""
+    from .. import limits
+    if t.kind == "boolean":
+        return {"type": "boolean"}
+    if t.kind == "integer":
+        return {"type": "integer"}
+    if t.kind in ("decimal", "money"):
+        return {"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}]}
+    if t.kind == "date":
+        return {"type": "string", "format": "date"}
+    if t.kind == "enum":
+        return {"enum": list(t.values)}
+    if t.kind == "list":
+        return {"type": "array", "maxItems": limits.MAX_LIST_ITEMS, "items": type_schema(t.of)}
+    if t.kind == "record":
+        return {"type": "object", "additionalProperties": False,
+                "properties": {n: type_schema(ft) for n, ft in t.fields}}
+    return {"type": "string", "maxLength": limits.MAX_TEXT_LENGTH}
+
+
+def facts_schema(policies, decision: str) -> dict:
+    """The facts a decision reads, as one JSON Schema object, with labels in both languages
+    and presumptions: what a client needs to build its form."""
+    props = {}
+    for name in policies.facts_of(decision):
+        decl = policies.fact_decl(decision, name)
+        s = type_schema(decl.type)
+        if decl.type.kind == "integer" or decl.type.kind in ("decimal", "money"):
+            if decl.minimum is not None:
+                s["x-minimum"] = plain(decl.minimum)
+            if decl.maximum is not None:
+                s["x-maximum"] = plain(decl.maximum)
+        s["title"] = decl.label.en
+        s["x-label"] = {"en": decl.label.en, "fr": decl.label.fr}
+        if decl.unit:
+            s["x-unit"] = decl.unit
+        if decl.description:
+            s["description"] = decl.description
+        p = decl.presumption
+        if p is not None:
+            s["x-presumed"] = {"value": plain(p.value), "citation": p.citation,
+                               "reason": {"en": p.reason.en, "fr": p.reason.fr}}
+        props[name] = s
+    return {"type": "object", "additionalProperties": False, "properties": props}

@@ -1,0 +1,568 @@
+"""The decision API: an ASGI application (FastAPI) over one loaded set of policies.
+
+FastAPI rather than bare Starlette because its OpenAPI 3.1 document is generated from the
+same pydantic types that check the requests, so the published contract cannot drift from
+what the server accepts; it runs on Starlette, so the app mounts in any ASGI server.
+
+`app(policies_dir, log=..., keys=...)` builds it; `policyengine serve` runs it under
+uvicorn (server.py).  Policies are loaded once; `reload()` swaps them atomically: a request
+takes the current policies when it starts and keeps them to its end, and a broken policy
+folder is refused with its problems while the old policies stay.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import Convertor, register_url_convertor
+
+from .. import audit
+from ..audit.chain import LogError, parse_head
+from ..audit.log import DecisionLog
+from ..audit.redact import view as redacted
+from ..errors import InputError, PolicyEngineError, PolicyError, did_you_mean
+from ..policies import Policies, load
+from ..present.explain import explain_record
+from ..present.explain_html import render
+from ..tools.reference import facts_schema
+from ..values import plain
+from ..version import __version__
+from . import keys as keyring
+from .middleware import Limits, RequestContext
+from .problems import PROBLEM, Problem, from_engine, install, problem_response
+
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MAX_BATCH = 10_000  # cases in one batch request
+LOGGED_POLICIES = 4  # policy versions of older records kept loaded, for the log endpoints
+LOG = logging.getLogger("policyengine.http")
+DAY = {"format": "date"}  # in the OpenAPI document: a calendar date, not just the YYYY-MM-DD shape
+
+
+class _Name(Convertor):
+    """A decision or rule id in a path: no ':' so `{decision}:evaluate` and `{decision}` never
+    take each other's requests (a GET on `...:evaluate` is a 405, not an unknown decision)."""
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value) -> str:
+        return str(value)
+
+
+class _Hex(_Name):
+    """A log record id (or a prefix of one) in a path: hex digits, so `/v1/log/verify` is never
+    read as the record 'verify'."""
+    regex = "[0-9A-Fa-f]+"
+
+
+register_url_convertor("pe_name", _Name())
+register_url_convertor("pe_hex", _Hex())
+
+
+class State:
+    """What the app serves: the policies (swapped whole on reload), the log, the keys."""
+
+    def __init__(self, root: Path, policies: Policies, log: str | None, keys):
+        self.root, self.policies, self.log, self.keys = root, policies, log, keys
+        self._lock = threading.Lock()
+        self._local = threading.local()  # one open log per worker thread (SQLite connections are per thread)
+        self._logged: OrderedDict[str, Policies] = OrderedDict()  # policy_hash -> policies read back from the log
+        self._logged_lock = threading.Lock()
+
+    def serving(self, request: Request) -> Policies:
+        """The policies this request is answered under: taken once, when it starts, and kept to
+        its end whatever a reload does meanwhile; their hash goes out as X-Policy-Hash."""
+        p = self.policies
+        request.state.policy_hash = p.policy_hash
+        return p
+
+    def logged_policies(self, dl, policy_hash: str):
+        """The policies a record was decided under: the serving ones when the hash is theirs
+        (same hash, same files), else loaded from the files stored in the log (kept for reuse:
+        loading them takes a second or more)."""
+        current = self.policies
+        if current.policy_hash == policy_hash:
+            return current
+        with self._logged_lock:
+            found = self._logged.get(policy_hash)
+            if found is not None:
+                self._logged.move_to_end(policy_hash)
+                return found
+        loaded = audit.records._policies_from_log(dl, policy_hash)
+        with self._logged_lock:
+            self._logged[policy_hash] = loaded
+            while len(self._logged) > LOGGED_POLICIES:
+                self._logged.popitem(last=False)
+        return loaded
+
+    def logger(self):
+        """This thread's open decision log, opened on first use."""
+        dl = getattr(self._local, "log", None)
+        if dl is None:
+            dl = self._local.log = DecisionLog.open(self.log)
+        return dl
+
+    def record(self, p: Policies, d, subject, request: Request) -> None:
+        """Append a decision to the log, with whom it is about and the request that asked."""
+        if self.log:
+            d.log_id = audit.record(p, d, self.logger(), subject,
+                                    extra={"request_id": getattr(request.state, "request_id", None)})
+
+    def reload(self) -> Policies:
+        """Load the folder again; on success the new policies serve every request that starts
+        after it.  A broken folder raises PolicyError and changes nothing."""
+        with self._lock:
+            fresh = load(self.root)
+            self.policies = fresh
+            return fresh
+
+
+# -- request and response types (the OpenAPI document is generated from these) ------------------
+class EvaluateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facts: dict[str, Any] = Field(default_factory=dict, description="Fact name -> value (see GET /v1/decisions/{id})")
+    as_of: str = Field(pattern=DATE, json_schema_extra=DAY, description="Evaluation date, YYYY-MM-DD")
+    known_on: str | None = Field(None, pattern=DATE, json_schema_extra=DAY,
+                                 description="Decide as known on this date (approved versions only)")
+    trace: Literal["none", "audit", "full"] = "audit"
+    lang: Literal["en", "fr"] | None = Field(None, description="Also return a readable explanation in this language")
+    presume: bool = Field(True, description="false: presumed facts not given are missing facts")
+    subject_id: str | None = Field(None, max_length=200, description="Whom the decision is about (kept in the log)")
+
+
+class BatchCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    facts: dict[str, Any] = Field(default_factory=dict)
+    as_of: str = Field(pattern=DATE, json_schema_extra=DAY)
+    known_on: str | None = Field(None, pattern=DATE, json_schema_extra=DAY)
+    subject_id: str | None = Field(None, max_length=200)
+
+
+class DecisionOut(BaseModel):
+    """Decision.to_dict(), plus the log record id when the decision was logged."""
+    model_config = ConfigDict(extra="allow")
+    decision: str
+    as_of: str
+    known_on: str | None = None
+    status: Literal["decided", "undetermined", "refused", "conflict"]
+    value: Any = None
+    clauses: list[str] | None = None
+    missing: list[str] = []
+    gaps: list[Any] = []
+    assumptions: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    facts: dict[str, Any] = {}
+    trace_level: str
+    trace: list[dict[str, Any]] | None = None
+    policy_hash: str
+    engine_version: str
+    log_id: str | None = None
+    explanation: str | None = None
+
+
+class DecisionSummary(BaseModel):
+    id: str
+    instrument: str
+    citation: str
+    label: dict[str, str]
+    facts: list[str]
+
+
+class DecisionDescription(DecisionSummary):
+    text: str
+    note: str | None = None
+    facts_schema: dict[str, Any]
+    policy_hash: str
+
+
+class RuleDescription(BaseModel):
+    id: str
+    instrument: str
+    clause: str
+    citation: str
+    text: str
+    label: dict[str, str]
+    note: str | None = None
+    decision: bool
+    versions: list[dict[str, Any]]
+    policy_hash: str
+
+
+class Verified(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    first_bad_id: str | None = None
+    problem: str | None = None
+    head: str | None = None
+
+
+class Health(BaseModel):
+    status: str
+    policy_hash: str | None = None
+    engine_version: str
+    log: str | None = None
+    problems: list[str] = []
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details; each kind adds its own members (problems, citation, instrument...)."""
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+PROBLEM_SCHEMA = ProblemDetails.model_json_schema()
+PROBLEM_RESPONSES = {code: {"description": what, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+                     for code, what in ((400, "Malformed JSON"), (401, "Missing or unknown API key"),
+                                        (403, "The key's role does not allow this"), (404, "Unknown decision, rule or record"),
+                                        (409, "Refused by a cited clause"), (413, "Body too large"),
+                                        (422, "Bad facts, not in force, or cannot be computed"),
+                                        (503, "The decision log is unavailable"))}
+
+
+def app(policies: str | Path | Policies = "policies", log: str | None = None, keys=None,
+        max_body: int = Limits.max_body) -> FastAPI:
+    """The decision API over `policies` (a folder, or policies already loaded), appending to
+    `log` (a path or postgresql:// URL) when given, with `keys` (from keys.load) or none."""
+    if isinstance(policies, Policies):
+        root, loaded = Path(policies.root), policies
+    else:
+        root = Path(policies)
+        loaded = load(root)
+    state = State(root, loaded, log, keys)
+    api = FastAPI(title="policyengine decision API", version=__version__,
+                  description="Decisions of Government of Canada HR policy encoded as data, each with the clauses "
+                              "that produced it. Errors are RFC 9457 problem details.",
+                  responses=PROBLEM_RESPONSES)
+    api.state.engine = state
+    install(api)
+    api.add_middleware(RequestContext, max_body=max_body, policy_hash=lambda: state.policies.policy_hash)
+    key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
+                              description="A key from the server's key file (see README, HTTP API)")
+
+    def caller(request: Request, key: str | None = Depends(key_header)) -> keyring.Caller:
+        auth = request.headers.get("authorization", "")
+        presented = key or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
+        who = keyring.identify(state.keys, presented)
+        if who is None:
+            raise Problem(401, "unauthorized", "Missing or unknown API key",
+                          "send a key in the X-API-Key header (or Authorization: Bearer KEY)",
+                          headers={"WWW-Authenticate": 'Bearer realm="policyengine"'})
+        request.state.caller = who
+        return who
+
+    def require(role: str):
+        def check(who: keyring.Caller = Depends(caller)) -> keyring.Caller:
+            if not who.may(role):
+                raise Problem(403, "forbidden", "The key's role does not allow this",
+                              f"this needs the {role} role; the key has {who.role}")
+            return who
+        return check
+
+    def rule_of(p: Policies, rid: str, public_only: bool):
+        rule = p.rules.get(rid)
+        if rule is None or (public_only and not rule.decision):
+            pool = p.decisions if public_only else p.rules
+            raise Problem(404, "unknown-decision" if public_only else "unknown-rule",
+                          "Unknown decision" if public_only else "Unknown rule",
+                          f"no {'decision' if public_only else 'rule'} '{rid}'{did_you_mean(rid, pool)}")
+        return rule
+
+    def open_log():
+        if not state.log:
+            raise Problem(404, "no-log", "This server keeps no decision log", "start it with --log PATH|URL")
+        try:
+            return DecisionLog.open(state.log)
+        except PolicyEngineError as exc:
+            raise from_engine(exc) from None
+
+    # -- decisions -----------------------------------------------------------------------------
+    @api.post("/v1/decisions/{decision:pe_name}:evaluate", response_model=DecisionOut, response_model_exclude_none=True,
+              tags=["decisions"], summary="Decide one case")
+    def evaluate(decision: str, body: EvaluateRequest, request: Request,
+                 who: keyring.Caller = Depends(require("service"))):
+        p = state.serving(request)
+        rule_of(p, decision, public_only=True)
+        try:
+            d = p.evaluate(decision, body.facts, body.as_of, trace=body.trace, presume=body.presume,
+                           known_on=body.known_on)
+            state.record(p, d, body.subject_id, request)
+        except PolicyEngineError as exc:
+            raise from_engine(exc) from None
+        out = d.to_dict()
+        if d.log_id:
+            out["log_id"] = d.log_id
+        if body.lang:
+            out["explanation"] = explain_record(out, p, body.lang)
+        headers = {"Location": f"/v1/log/{d.log_id}"} if d.log_id else {}
+        if d.status == "refused":  # logged too: the record id and its Location, as for a decision
+            first = out["messages"][0] if out["messages"] else {}
+            extra = {"log_id": d.log_id} if d.log_id else {}
+            return problem_response(Problem(409, "refused", "Refused by a cited clause", first.get("en"),
+                                            headers=headers, citation=first.get("citation"),
+                                            clause=first.get("clause"), **extra, decision_record=out), request)
+        return JSONResponse(out, headers=headers)
+
+    @api.post("/v1/decisions/{decision:pe_name}:batch", tags=["decisions"], summary="Decide many cases",
+              response_class=StreamingResponse,
+              responses={200: {"description": "One JSON line per case, in order: the decision, or a problem",
+                               "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"type": "array", "maxItems": MAX_BATCH,
+                                                  "items": BatchCase.model_json_schema()}},
+                  "application/x-ndjson": {"schema": {"type": "string"}}}}})
+    async def batch(decision: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+        p = state.serving(request)
+        rule_of(p, decision, public_only=True)
+        cases = _cases(await request.body(), request.headers.get("content-type", ""))
+
+        def lines():
+            for row, case in enumerate(cases, 1):
+                if isinstance(case, _Unreadable):
+                    out = {"row": row, "problem": {"status": 400, "title": "The line is not valid JSON",
+                                                   "detail": case.why}}
+                else:
+                    out = _one(state, p, decision, row, case, request)
+                yield json.dumps(out, ensure_ascii=False) + "\n"
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @api.get("/v1/decisions", response_model=list[DecisionSummary], tags=["decisions"],
+             summary="The public decisions")
+    def decisions(request: Request, who: keyring.Caller = Depends(require("service"))):
+        p = state.serving(request)
+        return [_summary(p, did) for did in p.decisions]
+
+    @api.get("/v1/decisions/{decision:pe_name}", response_model=DecisionDescription, tags=["decisions"],
+             summary="One public decision, with its facts as JSON Schema")
+    def describe(decision: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+        p = state.serving(request)
+        rule = rule_of(p, decision, public_only=True)
+        return {**_summary(p, decision), "text": rule.text, "note": rule.note,
+                "facts_schema": facts_schema(p, decision), "policy_hash": p.policy_hash}
+
+    @api.get("/v1/rules/{rule}", response_model=RuleDescription, tags=["rules"],
+             summary="A rule: citation, source text, labels, versions")
+    def rule(rule: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+        p = state.serving(request)
+        r = rule_of(p, rule, public_only=False)
+        return {"id": r.id, "instrument": r.instrument, "clause": r.clause, "citation": r.citation, "text": r.text,
+                "label": {"en": r.label.en, "fr": r.label.fr}, "note": r.note, "decision": r.decision,
+                "versions": [{"effective": plain(v.effective), "approved": plain(v.approved),
+                              "to": plain(v.end) if v.end is None else plain(v.end.fromordinal(v.end.toordinal() - 1)),
+                              "text": v.text} for v in r.versions],
+                "policy_hash": p.policy_hash}
+
+    # -- the log -------------------------------------------------------------------------------
+    @api.get("/v1/log/{record_id:pe_hex}", tags=["log"], summary="A logged decision (public view unless auditor)",
+             response_model=dict[str, Any])
+    def log_record(record_id: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+        record, policies = _record(state, open_log, record_id)
+        return _viewed(record, policies, who)
+
+    @api.get("/v1/log/{record_id:pe_hex}/explain", tags=["log"], summary="A logged decision, explained",
+             response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}},
+                                          "text/html": {"schema": {"type": "string"}}}}})
+    def log_explain(record_id: str, lang: Literal["en", "fr"] = "en", format: Literal["text", "html"] = "text",
+                    who: keyring.Caller = Depends(require("service"))):
+        record, policies = _record(state, open_log, record_id)
+        shown = _viewed(record, policies, who)
+        if format == "html":
+            return HTMLResponse(render(shown, lang, policies))
+        return PlainTextResponse(explain_record(shown, policies, lang))
+
+    @api.get("/v1/log", tags=["log"], summary="Logged decisions matching every filter",
+             response_model=list[dict[str, Any]])
+    def log_list(decision: str | None = None, subject: str | None = None,
+                 from_: str | None = Query(None, alias="from", pattern=DATE, json_schema_extra=DAY,
+                                           description="Made on or after this day (UTC)"),
+                 to: str | None = Query(None, pattern=DATE, json_schema_extra=DAY,
+                                        description="Made on or before this day (UTC)"), limit: int = Query(1000, ge=0, le=10_000),
+                 who: keyring.Caller = Depends(require("service"))):
+        for name, value in (("from", from_), ("to", to)):
+            if value is not None:
+                _day(name, value)
+        with open_log() as dl:
+            try:
+                rows = dl.list(decision=decision, subject=subject, since=from_, until=to, limit=limit)
+            except PolicyEngineError as exc:
+                raise from_engine(exc) from None
+        if not who.may("auditor"):  # a summary's value may be a specific salary: 6.3.1
+            rows = [{**r, "value": "[withheld]" if r.get("value") is not None else None} for r in rows]
+        return rows
+
+    @api.post("/v1/log/verify", response_model=Verified, tags=["log"], summary="Verify the log's chain")
+    def log_verify(head: str | None = Query(None, pattern=r"^[0-9]{1,18}:[0-9A-Fa-f]{64}$",
+                                            description="SEQ:HASH filed earlier from the log's head"),
+                   who: keyring.Caller = Depends(require("service"))):
+        if head is not None:
+            try:
+                parse_head(head)
+            except LogError as exc:  # the caller's mistake, not the log's
+                raise Problem(422, "bad-request", "The request does not match the API", str(exc),
+                              problems=[{"where": "query.head", "problem": str(exc)}]) from None
+        with open_log() as dl:
+            try:
+                v = dl.verify(head=head)
+                seq, digest = dl.head()
+            except PolicyEngineError as exc:
+                raise from_engine(exc) from None
+        return {"ok": v.ok, "checked": v.checked, "first_bad_seq": v.first_bad_seq, "first_bad_id": v.first_bad_id,
+                "problem": v.problem, "head": f"{seq}:{digest}"}
+
+    # -- operations ----------------------------------------------------------------------------
+    @api.post("/v1/admin/reload", response_model=Health, tags=["operations"],
+              summary="Load the policy folder again (atomically; a broken folder is refused)")
+    def reload(who: keyring.Caller = Depends(require("admin"))):
+        try:
+            fresh = state.reload()
+        except PolicyError as exc:
+            raise Problem(422, "bad-policies", "The policy folder is not valid; the old policies are kept", None,
+                          problems=[str(p) for p in exc.problems]) from None
+        return {"status": "reloaded", "policy_hash": fresh.policy_hash, "engine_version": __version__,
+                "log": _public_log(state)}
+
+    @api.get("/healthz", response_model=Health, tags=["operations"], summary="Alive")
+    def healthz():
+        return {"status": "alive", "engine_version": __version__}
+
+    @api.get("/readyz", response_model=Health, tags=["operations"], summary="Policies loaded, log writable",
+             responses={503: {"description": "Not ready", "content": {"application/json": {"schema": {"type": "object"}}}}})
+    def readyz():
+        problems = []
+        if state.log:
+            try:
+                with DecisionLog.open(state.log) as dl:
+                    dl.head()
+                    if isinstance(dl, DecisionLog):  # writable: take the write lock, write nothing
+                        dl._write(lambda tx: None)
+            except PolicyEngineError as exc:
+                problems.append(str(exc))
+        body = {"status": "ready" if not problems else "not ready", "policy_hash": state.policies.policy_hash,
+                "engine_version": __version__, "log": _public_log(state), "problems": problems}
+        return JSONResponse(body, status_code=200 if not problems else 503)
+
+    return api
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _public_log(state: State) -> str | None:
+    if not state.log:
+        return None
+    from ..audit.postgres_log import _public
+    return _public(str(state.log))
+
+
+def _summary(p: Policies, did: str) -> dict:
+    r = p.rules[did]
+    return {"id": did, "instrument": r.instrument, "citation": r.citation,
+            "label": {"en": r.label.en, "fr": r.label.fr}, "facts": p.facts_of(did)}
+
+
+def _record(state: State, open_log, record_id: str):
+    with open_log() as dl:
+        try:
+            record = dl.get(record_id)
+        except LogError as exc:  # what the id names (or does not): the caller's side, not the log's
+            text = str(exc)
+            if "more than one record" in text:
+                raise Problem(422, "ambiguous-record-id", "The record id prefix matches more than one record",
+                              text) from None
+            if any(s in text for s in ("no record with id", "is not a record id", "is too short")):
+                raise Problem(404, "unknown-record", "No such log record", text) from None
+            raise from_engine(exc) from None
+        try:
+            policies = state.logged_policies(dl, record["policy_hash"])
+        except PolicyEngineError as exc:
+            raise from_engine(exc) from None
+    return record, policies
+
+
+def _day(name: str, value: str) -> None:
+    """A query date that has the shape YYYY-MM-DD but is no date is the caller's mistake (422)."""
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise Problem(422, "bad-request", "The request does not match the API", f"{name}: {value!r}: {exc}",
+                      problems=[{"where": f"query.{name}", "problem": f"{value!r} is not a date: {exc}"}]) from None
+
+
+def _viewed(record: dict, policies, who: keyring.Caller) -> dict:
+    """The record as this caller may see it: full for auditors, else the public view (6.3.1)."""
+    return redacted(record, policies, "full" if who.may("auditor") else "public")
+
+
+class _Unreadable:
+    """A line of a JSON-lines batch that is not JSON: reported as its row, the others decided."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+def _cases(body: bytes, content_type: str) -> list:
+    """The cases of a batch body: a JSON array, or JSON lines; each checked like one request."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, "malformed-json", "The body is not UTF-8 text") from None
+    if "ndjson" in content_type or "jsonl" in content_type:
+        items = []
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except (ValueError, RecursionError) as exc:
+                    items.append(_Unreadable(str(exc)[:200]))
+    else:
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise Problem(400, "malformed-json", "The body is not valid JSON", str(exc)[:200]) from None
+    if not isinstance(items, list):
+        raise Problem(422, "bad-request", "A batch is a JSON array of cases, or JSON lines")
+    if len(items) > MAX_BATCH:
+        raise Problem(413, "batch-too-large", "Too many cases in one batch",
+                      f"{len(items)} cases; at most {MAX_BATCH} per request")
+    return items
+
+
+def _one(state: State, p: Policies, decision: str, row: int, raw, request: Request) -> dict:
+    """One case of a batch: its decision, or the problem with it, never an interruption."""
+    try:
+        case = BatchCase.model_validate(raw)
+    except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError, reported as the row's problem
+        errors = getattr(exc, "errors", lambda: [])()
+        return {"row": row, "problem": {"status": 422, "title": "The case does not match the API",
+                                        "problems": [{"where": ".".join(map(str, e.get("loc", ()))),
+                                                      "problem": e.get("msg", "")} for e in errors]}}
+    try:
+        d = p.evaluate(decision, case.facts, case.as_of, trace="audit", known_on=case.known_on)
+        state.record(p, d, case.subject_id, request)
+    except Exception as exc:  # noqa: BLE001 - one row's failure never stops the others
+        if not isinstance(exc, PolicyEngineError):
+            LOG.exception("request %s: batch row %s failed", getattr(request.state, "request_id", "?"), row)
+        pr = from_engine(exc)
+        return {"row": row, "problem": {"status": pr.status, "title": pr.title, "detail": pr.detail,
+                                        **({"problems": pr.extra["problems"]} if "problems" in pr.extra else {})}}
+    out = d.to_dict()
+    if d.log_id:
+        out["log_id"] = d.log_id
+    return {"row": row, **out}
+
+
+__all__ = ["app", "State", "InputError"]

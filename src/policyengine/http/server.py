@@ -1,0 +1,96 @@
+"""`policyengine serve`: the decision API under uvicorn.
+
+Without API keys the server binds to loopback only and says so; SIGHUP reloads the
+policies (as POST /v1/admin/reload does); SIGTERM stops accepting connections and lets the
+requests in flight finish, so no acknowledged log record is lost.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import signal
+import sys
+
+from ..errors import InputError, PolicyError
+from . import keys as keyring
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_ENV = {k: f"POLICYENGINE_SERVE_{k.upper()}" for k in ("policies", "log", "keys", "max_body")}
+
+
+def _factory():
+    """The app of one worker process, when `serve --workers N` runs several."""
+    from .api import app
+    return app(os.environ[_ENV["policies"]], log=os.environ.get(_ENV["log"]) or None,
+               keys=keyring.load(os.environ.get(_ENV["keys"]) or None), max_body=int(os.environ[_ENV["max_body"]]))
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_parser(subparsers, default_policies: str) -> None:
+    s = subparsers.add_parser("serve", help="serve the decision API over HTTP (OpenAPI at /openapi.json, docs at /docs)",
+                              description="Serve the decision API (see README, HTTP API). Policies are loaded once; "
+                                          "SIGHUP or POST /v1/admin/reload reloads them atomically.")
+    s.add_argument("--policies", default=default_policies, metavar="DIR", help="policy folder (default: %(default)s)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s; without --keys, "
+                                                        "loopback only)")
+    s.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    s.add_argument("--log", metavar="PATH|URL", help="append every decision to this decision log (SQLite file or "
+                                                     "postgresql:// URL)")
+    s.add_argument("--keys", metavar="FILE", help=f"API keys and roles, one 'KEY ROLE [NAME]' per line (or ${keyring.ENV})")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s)")
+    s.add_argument("--max-body", type=int, default=8 * 1024 * 1024, metavar="BYTES",
+                   help="largest request body accepted (default: %(default)s)")
+
+
+def run(args) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        print("error: `serve` needs the http extra: pip install 'policyengine[http]'", file=sys.stderr)
+        return 2
+    keys = keyring.load(args.keys)
+    if keys is None and not _is_loopback(args.host):
+        raise InputError([f"--host {args.host}: without --keys the server binds to loopback only "
+                          f"(127.0.0.1 or ::1); give --keys FILE to serve other hosts"])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log = logging.getLogger("policyengine.http")
+    if keys is None:
+        log.warning("no API keys: serving loopback only, every caller has the service role (public views)")
+    from .api import app
+    try:
+        api = app(args.policies, log=args.log, keys=keys, max_body=args.max_body)
+    except PolicyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    state = api.state.engine
+
+    def reload(*_):
+        try:
+            fresh = state.reload()
+            log.info("policies reloaded: %s", fresh.policy_hash)
+        except PolicyError as exc:
+            log.error("reload refused, old policies kept:\n%s", exc)
+
+    config = uvicorn.Config(api, host=args.host, port=args.port, workers=args.workers, log_level="info",
+                            timeout_graceful_shutdown=30)
+    server = uvicorn.Server(config)
+    if args.workers > 1:  # uvicorn's supervisor restarts workers on SIGHUP; each loads the folder anew
+        os.environ.update({_ENV["policies"]: str(args.policies), _ENV["log"]: args.log or "",
+                           _ENV["keys"]: args.keys or "", _ENV["max_body"]: str(args.max_body)})
+        uvicorn.run(f"{__name__}:_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
+                    timeout_graceful_shutdown=30)
+        return 0
+    signal.signal(signal.SIGHUP, reload)
+    log.info("serving %s on http://%s:%s (policies %s)", args.policies, args.host, args.port,
+             state.policies.policy_hash)
+    server.run()
+    return 0
