@@ -53,6 +53,14 @@ class Replay:
     def same(self) -> bool:
         return not self.differences and self.error is None
 
+    def clause_diff(self):
+        """The logged and the replayed decision compared clause by clause (what `policyengine
+        explain-diff` shows), or None when either has no trace or the replay failed."""
+        from ..tools.explain_diff import compare
+        if self.replayed is None or self.record.get("trace") is None or self.replayed.get("trace") is None:
+            return None
+        return compare(self.record, self.replayed)
+
     def to_dict(self) -> dict:
         return {"record": self.record["id"], "decision": self.record["decision"], "as_of": self.record["as_of"],
                 "under": self.under, "same": self.same, "differences": self.differences, "error": self.error,
