@@ -125,10 +125,13 @@ def kleene(fns, stop: bool, rest=None):
                 missing = m if missing is None else merge(missing, m)
             except FAILURES as exc:
                 failed = failed or exc
-        if missing is not None:
-            raise missing
-        if failed is not None:
-            raise failed
+        try:
+            if missing is not None:
+                raise missing
+            if failed is not None:
+                raise failed
+        finally:  # the raised exception's traceback holds this frame: drop the frame's hold on it,
+            missing = failed = None  # or every unknown item leaves a reference cycle for the GC
         return not stop
     return kleene_
 
@@ -180,7 +183,7 @@ def _with_exceptions(rule, excs, base, env, unchanged):
             if when(env):
                 applies.append((ex, value))
         except (Missing, *FAILURES) as m:  # unknown, or cannot be computed: it may apply
-            maybe.append((ex, value, m))
+            maybe.append((ex, value, m.with_traceback(None)))  # kept without this frame: no cycle
     if applies:
         results = [(ex, value(env)) for ex, value in applies]  # an unknown value is unknown: raise
         first = results[0][1]
@@ -222,10 +225,13 @@ def _only_agreeing(result, maybe, env):
             unknown = Missing(why.facts, why.gaps) if unknown is None else merge(unknown, why)
         else:
             failed = failed or why
-    if unknown is not None:
-        raise unknown
-    if failed is not None:
-        raise failed
+    try:
+        if unknown is not None:
+            raise unknown
+        if failed is not None:
+            raise failed
+    finally:
+        unknown = failed = why = None  # no reference cycle through this frame (see kleene)
 
 
 def same_value(a, b) -> bool:
@@ -255,7 +261,10 @@ def requiring(reqs, body):
         if refused:
             raise Refused(refused)
         if missing is not None:
-            raise gather(missing, env, body)
+            try:
+                raise gather(missing, env, body)
+            finally:
+                missing = None  # no reference cycle through this frame (see kleene)
         return body(env)
     return required
 
