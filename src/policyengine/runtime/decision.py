@@ -105,6 +105,13 @@ class Decision:
     def explain(self, lang: str = "en") -> str:
         return explain_text(self, lang)
 
+    def counterfactuals(self, **options):
+        """For a negative or refused answer, the minimal sets of fact changes that would turn
+        it, each tied to the clause it satisfies, and the date from which time alone would
+        (tools/whatif.py; options: keep, max_changes, budget_s, target)."""
+        from ..tools.whatif import counterfactuals
+        return counterfactuals(self._policies, self, **options)
+
     def __repr__(self) -> str:
         return f"<Decision {self.decision} as of {self.as_of}: {self.status} {self.value!r}>"
 
