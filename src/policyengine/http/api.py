@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +45,7 @@ MAX_BATCH = 10_000  # cases in one batch request
 LOGGED_POLICIES = 4  # policy versions of older records kept loaded, for the log endpoints
 LOG = logging.getLogger("policyengine.http")
 DAY = {"format": "date"}  # in the OpenAPI document: a calendar date, not just the YYYY-MM-DD shape
+DECISION = PathParam(description="A public decision id (GET /v1/decisions)", examples=["ldp.pay.annual_rate"])
 
 
 class _Name(Convertor):
@@ -129,7 +130,9 @@ class State:
 
 # -- request and response types (the OpenAPI document is generated from these) ------------------
 class EvaluateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: what the schema says is what is accepted (presume: 0 is not a boolean)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
+        {"facts": {"level": "PL-03", "step": 1}, "as_of": "2009-06-01", "known_on": "2009-04-10"}]})
     facts: dict[str, Any] = Field(default_factory=dict, description="Fact name -> value (see GET /v1/decisions/{id})")
     as_of: str = Field(pattern=DATE, json_schema_extra=DAY, description="Evaluation date, YYYY-MM-DD")
     known_on: str | None = Field(None, pattern=DATE, json_schema_extra=DAY,
@@ -141,7 +144,7 @@ class EvaluateRequest(BaseModel):
 
 
 class BatchCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     facts: dict[str, Any] = Field(default_factory=dict)
     as_of: str = Field(pattern=DATE, json_schema_extra=DAY)
     known_on: str | None = Field(None, pattern=DATE, json_schema_extra=DAY)
@@ -294,7 +297,7 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
     # -- decisions -----------------------------------------------------------------------------
     @api.post("/v1/decisions/{decision:pe_name}:evaluate", response_model=DecisionOut, response_model_exclude_none=True,
               tags=["decisions"], summary="Decide one case")
-    def evaluate(decision: str, body: EvaluateRequest, request: Request,
+    def evaluate(body: EvaluateRequest, request: Request, decision: str = DECISION,
                  who: keyring.Caller = Depends(require("service"))):
         p = state.serving(request)
         rule_of(p, decision, public_only=True)
@@ -323,10 +326,11 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
               responses={200: {"description": "One JSON line per case, in order: the decision, or a problem",
                                "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
               openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"type": "array", "maxItems": MAX_BATCH,
-                                                  "items": BatchCase.model_json_schema()}},
+                  "application/json": {"schema": {"type": "array", "maxItems": MAX_BATCH, "items": {"anyOf": [
+                      BatchCase.model_json_schema(),
+                      {"description": "anything else: answered with that row's problem, the other rows decided"}]}}},
                   "application/x-ndjson": {"schema": {"type": "string"}}}}})
-    async def batch(decision: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+    async def batch(request: Request, decision: str = DECISION, who: keyring.Caller = Depends(require("service"))):
         p = state.serving(request)
         rule_of(p, decision, public_only=True)
         cases = _cases(await request.body(), request.headers.get("content-type", ""))
@@ -349,7 +353,7 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
 
     @api.get("/v1/decisions/{decision:pe_name}", response_model=DecisionDescription, tags=["decisions"],
              summary="One public decision, with its facts as JSON Schema")
-    def describe(decision: str, request: Request, who: keyring.Caller = Depends(require("service"))):
+    def describe(request: Request, decision: str = DECISION, who: keyring.Caller = Depends(require("service"))):
         p = state.serving(request)
         rule = rule_of(p, decision, public_only=True)
         return {**_summary(p, decision), "text": rule.text, "note": rule.note,
@@ -392,7 +396,8 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
                  from_: str | None = Query(None, alias="from", pattern=DATE, json_schema_extra=DAY,
                                            description="Made on or after this day (UTC)"),
                  to: str | None = Query(None, pattern=DATE, json_schema_extra=DAY,
-                                        description="Made on or before this day (UTC)"), limit: int = Query(1000, ge=0, le=10_000),
+                                        description="Made on or before this day (UTC)"),
+                 limit: int = Query(1000, ge=0, le=10_000),
                  who: keyring.Caller = Depends(require("service"))):
         for name, value in (("from", from_), ("to", to)):
             if value is not None:
@@ -536,7 +541,8 @@ def _cases(body: bytes, content_type: str) -> list:
     if not isinstance(items, list):
         raise Problem(422, "bad-request", "A batch is a JSON array of cases, or JSON lines")
     if len(items) > MAX_BATCH:
-        raise Problem(413, "batch-too-large", "Too many cases in one batch",
+        # 422, not 413: the body may be small; the count breaks the declared maxItems
+        raise Problem(422, "batch-too-large", "Too many cases in one batch",
                       f"{len(items)} cases; at most {MAX_BATCH} per request")
     return items
 

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from ..errors import InputError, PolicyError
 from . import keys as keyring
@@ -73,12 +74,19 @@ def run(args) -> int:
         return 1
     state = api.state.engine
 
-    def reload(*_):
+    def reload_now():
         try:
             fresh = state.reload()
             log.info("policies reloaded: %s", fresh.policy_hash)
         except PolicyError as exc:
             log.error("reload refused, old policies kept:\n%s", exc)
+        except Exception:  # noqa: BLE001 - a reload that fails for any reason keeps the old policies
+            log.exception("reload failed, old policies kept")
+
+    def reload(*_):
+        # Off the signal handler: the handler runs on the event loop's thread, and a second
+        # SIGHUP arriving during a load would wait forever for the lock the first one holds.
+        threading.Thread(target=reload_now, name="policyengine-reload", daemon=True).start()
 
     config = uvicorn.Config(api, host=args.host, port=args.port, workers=args.workers, log_level="info",
                             timeout_graceful_shutdown=30)
@@ -89,6 +97,16 @@ def run(args) -> int:
         uvicorn.run(f"{__name__}:_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
                     timeout_graceful_shutdown=30)
         return 0
+
+    def stop(*_):
+        # SIGTERM/SIGINT before uvicorn takes over (it then never starts serving), and again
+        # when uvicorn re-raises the signal it handled after its graceful shutdown: without
+        # this handler that re-raise kills the process (-15, or a KeyboardInterrupt traceback)
+        # although every request in flight finished; with it, the exit status is 0.
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, reload)
     log.info("serving %s on http://%s:%s (policies %s)", args.policies, args.host, args.port,
              state.policies.policy_hash)
