@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
 from .. import audit
@@ -76,6 +77,7 @@ class State:
     def __init__(self, root: Path, policies: Policies, log: str | None, keys):
         self.root, self.policies, self.log, self.keys = root, policies, log, keys
         self._lock = threading.Lock()
+        self._append = threading.Lock()  # one log append at a time from this process
         self._local = threading.local()  # one open log per worker thread (SQLite connections are per thread)
         self._logged: OrderedDict[str, Policies] = OrderedDict()  # policy_hash -> policies read back from the log
         self._logged_lock = threading.Lock()
@@ -114,10 +116,13 @@ class State:
         return dl
 
     def record(self, p: Policies, d, subject, request: Request) -> None:
-        """Append a decision to the log, with whom it is about and the request that asked."""
+        """Append a decision to the log, with whom it is about and the request that asked.
+        Appends from this process queue on one lock: the database's own busy handler is not
+        first come, first served, and starved some requests for over a second under load."""
         if self.log:
-            d.log_id = audit.record(p, d, self.logger(), subject,
-                                    extra={"request_id": getattr(request.state, "request_id", None)})
+            with self._append:
+                d.log_id = audit.record(p, d, self.logger(), subject,
+                                        extra={"request_id": getattr(request.state, "request_id", None)})
 
     def reload(self) -> Policies:
         """Load the folder again; on success the new policies serve every request that starts
@@ -258,7 +263,9 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
     key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="A key from the server's key file (see README, HTTP API)")
 
-    def caller(request: Request, key: str | None = Depends(key_header)) -> keyring.Caller:
+    # dependencies and the evaluate endpoint are coroutines: none blocks, and each sync one
+    # would cost a thread hand-off per request (benchmarks/README.md, "HTTP")
+    async def caller(request: Request, key: str | None = Depends(key_header)) -> keyring.Caller:
         auth = request.headers.get("authorization", "")
         presented = key or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
         who = keyring.identify(state.keys, presented)
@@ -270,7 +277,7 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
         return who
 
     def require(role: str):
-        def check(who: keyring.Caller = Depends(caller)) -> keyring.Caller:
+        async def check(who: keyring.Caller = Depends(caller)) -> keyring.Caller:
             if not who.may(role):
                 raise Problem(403, "forbidden", "The key's role does not allow this",
                               f"this needs the {role} role; the key has {who.role}")
@@ -297,14 +304,15 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
     # -- decisions -----------------------------------------------------------------------------
     @api.post("/v1/decisions/{decision:pe_name}:evaluate", response_model=DecisionOut, response_model_exclude_none=True,
               tags=["decisions"], summary="Decide one case")
-    def evaluate(body: EvaluateRequest, request: Request, decision: str = DECISION,
-                 who: keyring.Caller = Depends(require("service"))):
+    async def evaluate(body: EvaluateRequest, request: Request, decision: str = DECISION,
+                       who: keyring.Caller = Depends(require("service"))):
         p = state.serving(request)
         rule_of(p, decision, public_only=True)
-        try:
+        try:  # evaluation is CPU-bound and short: on the loop; the log append waits on disk: off it
             d = p.evaluate(decision, body.facts, body.as_of, trace=body.trace, presume=body.presume,
                            known_on=body.known_on)
-            state.record(p, d, body.subject_id, request)
+            if state.log:
+                await run_in_threadpool(state.record, p, d, body.subject_id, request)
         except PolicyEngineError as exc:
             raise from_engine(exc) from None
         out = d.to_dict()

@@ -6,6 +6,7 @@ requests in flight finish, so no acknowledged log record is lost.
 """
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import os
@@ -77,6 +78,9 @@ def run(args) -> int:
     def reload_now():
         try:
             fresh = state.reload()
+            gc.unfreeze()  # let the old policies go once the requests using them are done,
+            gc.collect()
+            gc.freeze()  # and keep the new ones out of every collection
             log.info("policies reloaded: %s", fresh.policy_hash)
         except PolicyError as exc:
             log.error("reload refused, old policies kept:\n%s", exc)
@@ -88,7 +92,9 @@ def run(args) -> int:
         # SIGHUP arriving during a load would wait forever for the lock the first one holds.
         threading.Thread(target=reload_now, name="policyengine-reload", daemon=True).start()
 
+    gc.freeze()  # the loaded policies live as long as the server: keep them out of every collection
     config = uvicorn.Config(api, host=args.host, port=args.port, workers=args.workers, log_level="info",
+                            access_log=False,  # policyengine.http.access logs each request, with its id
                             timeout_graceful_shutdown=30)
     server = uvicorn.Server(config)
     if args.workers > 1:  # uvicorn's supervisor restarts workers on SIGHUP; each loads the folder anew
