@@ -31,6 +31,10 @@ PE030  exception that can never apply: its `when` is constantly false (`false`,
        `not true`, an `and` with a false operand...).
 PE031  redundant exception: its `value` is the rule's own `value` expression, so applying
        it changes nothing.
+PE032  exceptions that collide: two exceptions can both apply with different values (the
+       case that shows it is given; `policyengine check` searches further).
+PE033  input with no answer: a case the rule cannot compute (a division by zero, a select
+       with no case and no default), found over small fact domains.
 PE040  citation of a section the instrument does not list: when an instrument lists its
        `sections`, every rule, exception and table must cite one of them (or a parent or
        child of one); see `policyengine inventory`.
@@ -76,6 +80,8 @@ CODES = {
     "PE022": "duplicated condition",
     "PE030": "exception that can never apply",
     "PE031": "redundant exception",
+    "PE032": "exceptions that collide",
+    "PE033": "input with no answer",
     "PE040": "citation of a section the instrument does not list",
     "PE041": "operative section with no rule",
     "PE042": "operative section no public decision applies",
@@ -108,7 +114,7 @@ def lint(policies) -> list[Finding]:
     """Every finding for a loaded Policies object, sorted by path, line and column."""
     out: list[Finding] = []
     for check in (_citations_and_texts, _labels, _unused_facts, _unused_rules, _presumptions, _tables,
-                  _conditions, _exceptions, _sections):
+                  _conditions, _exceptions, _sections, _proofs):
         out.extend(check(policies))
     lines = _Lines()
     return sorted((f for f in set(out) if not lines.ignored(f)), key=_key)
@@ -272,6 +278,15 @@ def _presumptions(p):
                                                 "presumption rests on")
         if pr is not None:
             yield from _label_findings(pr.reason, f"reason for presuming fact '{fact.id}'", pr.location)
+
+
+def _proofs(p):
+    """The fast subset of `policyengine check` (tools/check.py): small domains, tight budget."""
+    from . import check
+    for f in check.fast_findings(p):
+        if f.code == "PE033" and ("has no row for" in f.message or "has no rates in force" in f.message):
+            continue  # a table that does not cover its inputs or its dates: PE020 reports it
+        yield Finding(f.location, f.code, f.message)
 
 
 def _unused_rules(p):
