@@ -74,3 +74,34 @@ def test_a_decision_without_trace_cannot_be_compared(policies):
     a = policies.evaluate("ldp.pay.annual_rate", {"level": "PL-03", "step": 2}, "2008-06-01", trace="none").to_dict()
     with pytest.raises(policyengine.InputError, match="need a trace"):
         compare(a, a)
+
+
+def test_the_command_line(tmp_path, capsys):
+    from policyengine.cli import main
+    assert main(["explain-diff", "ldp.pay.annual_rate", "--fact", "level=PL-03", "--fact", "step=1",
+                 "--at", "2009-06-01", "--known-on", "2009-04-10", "--known-on", "2009-05-01"]) == 0
+    out = capsys.readouterr().out
+    assert "changed: value 62581 → 63520; version 2008-04-02 → 2009-04-02" in out
+    assert main(["explain-diff", "ldp.pay.annual_rate", "--fact", "level=PL-03", "--at", "2009-06-01"]) == 2
+    assert "give --at twice, or --known-on twice, or --against DIR" in capsys.readouterr().err
+
+
+def test_what_would_change_on_the_command_line(capsys):
+    from policyengine.cli import main
+    assert main(["eval", "ldp.termination.time_limit_reached", "--fact", "program=CAP", "--fact",
+                 "appointment_date=2006-09-01", "--fact", "months_of_assignment_time=30", "--as-of", "2008-06-01",
+                 "--format", "text", "--what-would-change", "--keep", "program"]) == 0
+    out = capsys.readouterr().out
+    assert "has 30 → 36 (6 more months)" in out and "from 2008-12-01 if nothing else changes" in out
+    assert main(["eval", "ldp.termination.time_limit_reached", "--fact", "program=CAP", "--fact",
+                 "appointment_date=2006-09-01", "--fact", "months_of_assignment_time=30", "--as-of", "2008-06-01",
+                 "--what-would-change"]) == 0
+    import json
+    w = json.loads(capsys.readouterr().out)["what_would_change"]
+    assert w["time"]["date"] == "2008-12-01"
+
+
+def test_check_on_the_command_line(capsys):
+    from policyengine.cli import main
+    assert main(["check", "ldp.performance_pay", "--budget", "1"]) == 0
+    assert "0 finding(s)" in capsys.readouterr().out

@@ -293,7 +293,7 @@ def test_cli_facts_file_not_utf8(capsys, tmp_path):
         path.write_bytes(raw)
         code, out, err = cli(capsys, "ldp.performance_pay", "--facts", str(path), "--as-of", AS_OF)
         assert (code, out) == (2, "")
-        assert err == f"error: --facts {path}: not UTF-8 text (byte 0xe9 at offset {raw.index(0xe9)})\n"
+        assert err == f"error: --facts {path}:1:{raw.index(0xe9) + 1}: not UTF-8 text (byte 0xe9 at offset {raw.index(0xe9)})\n"
 
 
 def test_cli_facts_yaml_alias_bomb_is_refused_at_once(capsys, tmp_path):

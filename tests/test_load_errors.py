@@ -105,7 +105,7 @@ def test_all_errors_are_reported_at_once(tmp_path):
 def test_missing_french_label_is_a_schema_error(tmp_path):
     root = write_policies(tmp_path, "rules:\n  r:\n    citation: \"Appendix B, 1\"\n    text: t\n    label: {en: R}\n    value: salary\n")
     [line] = problems(root)
-    assert "'fr' is a required property" in line
+    assert "label: missing key 'fr' (required)" in line
 
 
 def test_rule_needs_exactly_one_body(tmp_path):

@@ -11,7 +11,7 @@ def test_report_rows_checked_against_schema_and_policy(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "report submitted 2009-07-20, after the July 15 due date (2009-07-15) [6.2.1; Appendix B, 14]",
-        "row 3 (line 4): unable_to_assess_reason: 'unable_to_assess_reason' is a required property",
+        "row 3 (line 4): unable_to_assess_reason: missing (the report must give it)",
         # met most 5 %: above s. 13's 4 %, within the previous scale's 6 % (Appendix C, 3.4.1), which the
         # report cannot show applies (it does not give the program or the date of appointment to it)
         "row 4 (line 5): rating_pct: 5 % is outside what Appendix B, s. 13 sets for this rating; only a CAP "

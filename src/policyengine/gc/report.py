@@ -19,7 +19,8 @@ from pathlib import Path
 import jsonschema
 
 from ..errors import InputError
-from ..source.loader import SCHEMA_DIR
+from ..source.loader import SCHEMA_DIR, describe_schema_error
+from ..source.yamlsource import SourceError, decode
 from ..values import plain
 
 SCHEMA = SCHEMA_DIR / "pl06_performance_pay_report.schema.json"
@@ -37,12 +38,25 @@ class RowProblem:
         return f"row {self.row} (line {self.line}): {self.field}: {self.message}"
 
 
+def read_text(path: Path, option: str = "") -> str:
+    """The UTF-8 text of a data file (a byte-order mark dropped), or InputError naming the file
+    and, when it is not UTF-8, the line:col of the first bad byte.  `option` (e.g. "--population ")
+    starts each message, saying which argument named the file."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError([f"{option}{path}: cannot read: {exc.strerror or exc}"]) from None
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        text = decode(raw, str(path))
+    except SourceError as exc:
+        raise InputError([f"{option}{exc.problem}"]) from None
+    return text[1:] if bom else text
+
+
 def read_rows(path: Path) -> list[tuple[int, dict]]:
     """(line, record) pairs from a CSV (header row), JSON array, or JSON-lines file."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError([f"{path}: cannot read: {exc.strerror}"]) from None
+    text = read_text(path)
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
         return [(reader.line_num, {k.strip(): v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""})
@@ -96,13 +110,32 @@ def check(path: Path, policies=None, as_of: dt.date | None = None, submitted: dt
             problems.append(str(RowProblem(n, line, "-", "a row must be a record of fields")))
             continue
         record = _coerce(raw, schema)
-        errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+        errors = sorted(validator.iter_errors(record), key=lambda e: [str(p) for p in e.absolute_path])
         for e in errors:
-            field = "/".join(map(str, e.absolute_path)) or (e.message.split("'")[1] if e.validator == "required" else "-")
-            problems.append(str(RowProblem(n, line, field, e.message)))
+            for field, message in _schema_messages(e):
+                problems.append(str(RowProblem(n, line, field, message)))
         if not errors and policies is not None and as_of is not None:
             problems.extend(str(p) for p in _policy_problems(n, line, record, policies, as_of))
     return len(rows), problems
+
+
+def _row_where(path: tuple) -> str:
+    return "/".join(map(str, path)) or "the row"
+
+
+def _schema_messages(err) -> list[tuple[str, str]]:
+    """(field, message) for one schema error of a row, in the policy loader's words (an unknown
+    field with "did you mean", values as written) without repeating the field."""
+    out = []
+    prefix = _row_where(tuple(err.absolute_path)) + ": "
+    for path, _, message in describe_schema_error(err, _row_where, noun="field"):
+        if err.validator == "required":
+            field, message = path[-1] if path else "-", "missing (the report must give it)"
+        else:
+            field = "/".join(map(str, path)) or "-"
+            message = message[len(prefix):] if message.startswith(prefix) else message
+        out.append((str(field), message))
+    return out
 
 
 # The report does not say whether a participant is a CAP participant covered by Appendix C
@@ -170,12 +203,12 @@ def _policy_problems(n, line, r, policies, as_of):
         final = Decimal(str(final))
         if award and final == v["new_salary"] + award:
             yield RowProblem(n, line, "final_salary_april1",
-                             f"reported {plain(final)}, but the policy gives {v['new_salary']}: the performance award "
+                             f"reported {plain(final)}, but the policy gives {plain(v['new_salary'])}: the performance award "
                              f"({plain(award)}) was added to base salary, and a performance award does not increase "
                              f"base pay [Appendix A, Performance award; Appendix B, 10.7(12)]")
         else:
             yield RowProblem(n, line, "final_salary_april1",
-                             f"reported {plain(final)}, but the policy gives {v['new_salary']} "
+                             f"reported {plain(final)}, but the policy gives {plain(v['new_salary'])} "
                              f"(rounded to the nearest $100 up to the job rate) [Appendix B, 10.7(12)]")
     if not v["eligible"] and Decimal(str(r.get("base_salary_increase", 0) or 0)) != 0:
         yield RowProblem(n, line, "base_salary_increase",

@@ -30,6 +30,7 @@ WORDS = {
         "effective date (the source gives no approval date)": "its effective date: the source gives no approval date",
         "excluded": "Versions in force but not yet known, left out", "used_instead": "used instead",
         "none_known": "none known",
+        "steps": "steps (trace level full)",
     },
     "fr": {
         "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
@@ -55,6 +56,7 @@ WORDS = {
             "sa date d'entrée en vigueur : la source ne donne pas de date d'approbation",
         "excluded": "Versions en vigueur mais pas encore connues, écartées", "used_instead": "utilisée à la place",
         "none_known": "aucune connue",
+        "steps": "étapes (niveau de trace full)",
     },
 }
 
@@ -71,6 +73,8 @@ def _fmt(value, w) -> str:
         return w[str(value).lower()]
     if isinstance(value, dict):
         return ", ".join(f"{k} = {_fmt(v, w)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v, w) for v in value) + "]"
     return str(plain(value))
 
 
@@ -121,8 +125,9 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
     lines.append("")
     lines.append(f"{w['clauses']}{w['source_lang']}:")
     quoted: set = set()
+    steps = _Steps(policies)
     for node in r["trace"]:
-        _node(node, lines, w, lang, 1, quoted)
+        _node(node, lines, w, lang, 1, quoted, steps)
     failed = list(_failed(r["trace"])) if r["value"] is False else []
     if failed:
         lines.append("")
@@ -137,13 +142,16 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
     return "\n".join(lines)
 
 
-def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> None:
-    """One trace node; each source text is quoted once, at its first appearance."""
+def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set, steps=None) -> None:
+    """One trace node; each source text is quoted once, at its first appearance.  At trace level
+    full, the value of each step of its expressions follows (what `full` adds to `audit`)."""
     pad = "  " * depth
     kind = n["kind"]
     if kind == "condition":
         presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
         lines.append(f"{pad}- {n['expression']}: {_fmt(n.get('outcome'), w) if 'outcome' in n else '?'}{presumed}")
+        if n.get("steps") and steps is not None:
+            steps.lines(n, lines, w, pad)
     elif kind == "ref":
         lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] = {_fmt(n.get('value'), w)}")
     elif kind == "exception" and not n.get("outcome"):
@@ -176,8 +184,10 @@ def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set) -> 
             lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}{presumed}")
         if n.get("exceptions_unknown_unchanged"):
             lines.append(f"{pad}  {w['unchanged']}: {', '.join(n['exceptions_unknown_unchanged'])}")
+        if n.get("steps") and steps is not None:
+            steps.lines(n, lines, w, pad)
     for c in n.get("children", []):
-        _node(c, lines, w, lang, depth + 1, quoted)
+        _node(c, lines, w, lang, depth + 1, quoted, steps)
 
 
 def _failed(nodes):
@@ -192,3 +202,137 @@ def _failed(nodes):
                 yield n
         else:
             yield from _failed(children)
+
+
+# -- trace level full: the value of each expression step ---------------------------------------------------------
+class _Steps:
+    """Writes a frame's `steps` (trace level full: each expression node's value, in evaluation
+    order, as {"at": "line:col", "node": class, "value"}) as the sub-expression and its value.
+
+    A step names its node by position inside its expression; the expressions come from the
+    condition itself, or from the policies (the rule's version, the exception), and each node is
+    written back as source text.  A step that cannot be placed is shown by position."""
+
+    def __init__(self, policies):
+        self.policies = policies
+        self._exceptions = None
+
+    def lines(self, n: dict, lines: list, w: dict, pad: str) -> None:
+        index = _StepIndex(self._expressions(n))
+        lines.append(f"{pad}  {w['steps']}:")
+        for step in n["steps"]:
+            text = index.text(step) or f"{step.get('node', '?')} at {step.get('at', '?')}"
+            lines.append(f"{pad}    {text} = {_fmt(step.get('value'), w)}")
+
+    def _expressions(self, n: dict) -> list:
+        """The syntax trees of the expressions whose steps the frame recorded."""
+        from ..expr.parser import parse
+        if n["kind"] == "condition":
+            try:
+                return [parse(n["expression"])]
+            except Exception:  # noqa: BLE001 - a logged expression this engine no longer parses: by position
+                return []
+        if self.policies is None:
+            return []
+        if n["kind"] == "exception":
+            ex = self._exception(n.get("id"))
+            return [e.node for e in (ex.when, ex.value) if e is not None] if ex else []
+        rule = self.policies.rules.get(n.get("id")) if hasattr(self.policies, "rules") else None
+        if rule is None:
+            return []
+        from ..model import walk
+        effective = (n.get("version") or {}).get("effective")
+        versions = [v for v in rule.versions if effective is None or plain(v.effective) == effective] or rule.versions
+        return [e.node for v in versions for _, e in walk.body_expressions(v.body)]
+
+    def _exception(self, eid):
+        if self._exceptions is None:
+            self._exceptions = {ex.id: ex for r in self.policies.rules.values() for v in r.versions
+                                for ex in v.exceptions}
+        return self._exceptions.get(eid)
+
+
+class _StepIndex:
+    """Places steps in their expressions.  Positions repeat across the expressions of one frame
+    (each field of a record starts at 1:1), so a step is placed in the expression the steps
+    before it were in, until that expression's own value (its root) has been recorded, and else
+    in the first expression whose value has not been recorded yet."""
+
+    def __init__(self, roots: list):
+        from ..expr import ast
+        self.at: dict = {}  # (line, col, class) -> [(expression number, node)]
+        self.roots = roots
+        for i, root in enumerate(roots):
+            for node in ast.walk(root):
+                self.at.setdefault((node.line, node.col, type(node).__name__), []).append((i, node))
+        self.current = None
+        self.done: set = set()
+
+    def text(self, step: dict) -> str | None:
+        line, _, col = str(step.get("at", "")).partition(":")
+        try:
+            key = (int(line), int(col), step.get("node"))
+        except ValueError:
+            return None
+        found = self.at.get(key)
+        if not found:
+            return None
+        mine = [f for f in found if f[0] == self.current]
+        fresh = [f for f in found if f[0] not in self.done]  # expressions are evaluated one after another
+        i, node = (mine or fresh or found)[0]
+        if node is self.roots[i]:
+            self.current = None
+            self.done.add(i)
+        else:
+            self.current = i
+        return _source(node)
+
+
+_PREC = {"If": 0, "Logic:or": 1, "Logic:and": 2, "Unary:not": 3, "Compare": 4, "Membership": 4,
+         "Binary:+": 5, "Binary:-": 5, "Binary:*": 6, "Binary:/": 6, "Unary:-": 7}
+
+
+def _prec(node) -> int:
+    name = type(node).__name__
+    return _PREC.get(f"{name}:{getattr(node, 'op', '')}", _PREC.get(name, 8))
+
+
+def _source(node) -> str:
+    """An expression node written back as policy expression text (brackets only where needed)."""
+    from ..expr import ast
+
+    def sub(child, least: int) -> str:
+        text = _source(child)
+        return f"({text})" if _prec(child) < least else text
+
+    if isinstance(node, ast.Literal):
+        v = node.value
+        if node.kind == "text":
+            return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if node.kind == "money":
+            return f"${plain(v)}"
+        if node.kind == "boolean":
+            return "true" if v else "false"
+        return str(plain(v))
+    if isinstance(node, ast.ListExpr):
+        return "[" + ", ".join(_source(x) for x in node.items) + "]"
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Unary):
+        return f"not {sub(node.operand, 3)}" if node.op == "not" else f"-{sub(node.operand, 7)}"
+    if isinstance(node, (ast.Binary, ast.Compare)):
+        p = _prec(node)
+        return f"{sub(node.left, p)} {node.op} {sub(node.right, p + 1)}"
+    if isinstance(node, ast.Logic):
+        p = _prec(node)
+        return f" {node.op} ".join(sub(x, p + 1) for x in node.items)
+    if isinstance(node, ast.Membership):
+        return f"{sub(node.item, 5)} {'not in' if node.negated else 'in'} {sub(node.collection, 5)}"
+    if isinstance(node, ast.If):
+        return f"if {_source(node.condition)} then {_source(node.then)} else {_source(node.otherwise)}"
+    if isinstance(node, ast.Call):
+        args = [_source(a) for a in node.args] + [f"{k}={_source(v)}" for k, v in node.kwargs.items()]
+        return f"{node.function}({', '.join(args)})"
+    if isinstance(node, ast.Lookup):
+        return f"{node.table}[{', '.join(_source(k) for k in node.keys)}]"
+    return type(node).__name__

@@ -76,37 +76,106 @@ def schema_validator() -> jsonschema.Draft202012Validator:
     return _VALIDATOR
 
 
-def schema_problems(data: Any, smap: SourceMap) -> list[Problem]:
+def schema_problems(data: Any, smap: SourceMap, validator=None) -> list[Problem]:
+    """The schema problems of one YAML document, worded as people write YAML (unknown keys with
+    "did you mean", values as written), each at its path:line:col.  `validator` checks another
+    schema (test files) in the same words; the default is the policy file schema."""
     problems = []
-    for err in schema_validator().iter_errors(_jsonable(data)):
+    for err in (validator or schema_validator()).iter_errors(_jsonable(data)):
         problems.extend(_explain_schema_error(err, smap))
     return problems
 
 
 def _explain_schema_error(err, smap: SourceMap) -> list[Problem]:
+    return [Problem(smap.at(path, key=at_key), message)
+            for path, at_key, message in describe_schema_error(err, _where)]
+
+
+def _where(path: tuple) -> str:
+    return "/".join(str(p) for p in path) or "the file"
+
+
+_TYPE_WORDS = {"string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+               "array": "a list", "object": "a mapping", "null": "nothing"}
+
+
+def written(value) -> str:
+    """A value as a person writes it in YAML or JSON, not as Python shows it: 2.5 and 93500 (not
+    Decimal('2.5') or '93500'), text in quotes, null, true and false, lists in brackets; cut short."""
+    from ..values import plain
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + (value if len(value) <= 60 else value[:60] + "…") + "'"
+    if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, (int, float, Decimal)):
+        text = str(plain(value)) if isinstance(value, Decimal) else str(value)
+        return text if len(text) <= 40 else text[:40] + "…"
+    if isinstance(value, (list, tuple)):
+        items = [written(v) for v in value[:10]]
+        return "[" + ", ".join(items) + (", …" if len(value) > 10 else "") + "]"
+    if isinstance(value, dict):
+        items = [f"{k}: {written(v)}" for k, v in list(value.items())[:10]]
+        return "{" + ", ".join(items) + (", …" if len(value) > 10 else "") + "}"
+    text = str(plain(value))
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def describe_schema_error(err, where_of=_where, noun: str = "key") -> list[tuple[tuple, bool, str]]:
+    """(path, at the key?, message) for one jsonschema error, in the engine's words: the loader's
+    for policy files, and the same for test files and report rows (`where_of` names the place,
+    `noun` what a property is called there: a YAML key, a report field)."""
     path = tuple(err.absolute_path)
-    where = "/".join(str(p) for p in path) or "the file"
-    if err.validator == "additionalProperties":
+    where = where_of(path)
+    v, value = err.validator, err.validator_value
+    if v == "additionalProperties":
         allowed = list(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
         out = []
         for key in extra:
             hint = did_you_mean(key, allowed) or (f" (allowed: {', '.join(allowed)})" if allowed else "")
-            out.append(Problem(smap.at(path + (key,), key=True), f"unknown key '{key}' in {where}{hint}"))
+            out.append((path + (key,), True, f"unknown {noun} '{key}' in {where}{hint}"))
         return out
-    if err.validator == "required":
-        return [Problem(smap.at(path), f"{where}: {err.message}")]
-    if err.validator == "anyOf" and err.context:
+    if v == "required":
+        m = re.fullmatch(r"'(.+)' is a required property", err.message)  # one error per missing key
+        missing = [m.group(1)] if m else [k for k in value if isinstance(err.instance, dict) and k not in err.instance]
+        return [(path + (k,), False, f"{where}: missing {noun} '{k}' (required)") for k in missing[:1]]
+    if v in ("anyOf", "oneOf") and err.context:
+        options = [e.schema.get("const") for e in err.context if e.validator == "const"]
+        if v == "oneOf" and len(options) == len(err.context):  # a code list: say which codes there are
+            titles = {e.schema.get("const"): e.schema.get("title") for e in err.context}
+            shown = ", ".join(f"{written(o)}" + (f" ({titles[o]})" if titles.get(o) else "") for o in options)
+            return [(path, False, f"{where}: {written(err.instance)} is not one of {shown}")]
         # report the branch that got furthest: usually the mapping form
         best = max(err.context, key=lambda e: len(e.absolute_path))
-        return _explain_schema_error(best, smap)
-    if err.validator == "pattern":
-        return [Problem(smap.at(path, key=True), f"'{err.instance}' is not a valid name here: use lower-case letters, digits, '_' (and '.' between parts)")]
-    if err.validator == "propertyNames":
-        return [Problem(smap.at(path), f"{where}: {err.message}")]
-    if err.validator == "format" and err.validator_value == "date":
-        return [Problem(smap.at(path), f"{where}: '{err.instance}' is not a date (write YYYY-MM-DD)")]
-    return [Problem(smap.at(path), f"{where}: {err.message}")]
+        return describe_schema_error(best, where_of, noun)
+    if v == "pattern":
+        return [(path, True, f"'{err.instance}' is not a valid name here: use lower-case letters, digits, '_' "
+                             "(and '.' between parts)")]
+    if v == "format" and value == "date":
+        return [(path, False, f"{where}: {written(err.instance)} is not a date (write YYYY-MM-DD)")]
+    if v == "type":
+        kinds = value if isinstance(value, list) else [value]
+        wanted = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+        return [(path, False, f"{where}: expected {wanted}, got {written(err.instance)}")]
+    if v == "enum":
+        hint = did_you_mean(err.instance, [x for x in value if isinstance(x, str)]) if isinstance(err.instance, str) else ""
+        return [(path, False, f"{where}: {written(err.instance)} is not one of "
+                              f"{', '.join(str(x) if isinstance(x, str) else written(x) for x in value)}{hint}")]
+    if v == "const":
+        return [(path, False, f"{where}: expected {written(value)}, got {written(err.instance)}")]
+    if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        word = {"minimum": "below the minimum", "exclusiveMinimum": "not above", "maximum": "above the maximum",
+                "exclusiveMaximum": "not below"}[v]
+        return [(path, False, f"{where}: {written(err.instance)} is {word} {written(value)}")]
+    if v in ("minLength", "minItems", "minProperties") and value == 1:
+        return [(path, False, f"{where}: must not be empty")]
+    if v == "minItems":
+        return [(path, False, f"{where}: needs at least {value} items, found {len(err.instance)}")]
+    return [(path, False, f"{where}: {err.message}")]
 
 
 def clause_id(citation: str) -> str | None:
@@ -402,7 +471,7 @@ class _Builder:
     def _cell(self, v, vtype, smap, path):
         if vtype.numeric:
             if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
-                self.error(smap.at(path), f"table cell must be a number, found {v!r}")
+                self.error(smap.at(path), f"table cell must be a number, found {written(v)}")
                 return None
             return Decimal(v) if vtype.kind in ("money", "decimal") else v
         return v
@@ -506,11 +575,13 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
     b = _Builder()
     sources: dict[str, bytes] = {}  # relative path -> bytes: hashed, and kept for the decision log
     raws = []
+    unread: dict[str, tuple[Problem, set | None]] = {}  # file not built -> (its first problem, names it may define)
     for f in files:
         try:  # bounded: regular files only, at most MAX_FILE_BYTES
             raw = read_source(f)
         except SourceError as exc:
             b.problems.append(exc.problem)
+            unread[str(f)] = (exc.problem, None)
             continue
         sources[f.relative_to(root).as_posix() if root.is_dir() else f.name] = raw
         raws.append((f, raw))
@@ -527,19 +598,26 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
             text = decode(raw, str(f))
         except SourceError as exc:
             b.problems.append(exc.problem)
+            unread[str(f)] = (exc.problem, _names_in(raw.decode("utf-8", errors="replace")))
             continue
         data, smap, problems = load_yaml(text, str(f))
         b.problems.extend(problems)
         if data is None:
             if not problems:
                 b.error(Location(str(f), 1, 1), "empty policy file")
+            unread[str(f)] = (b.problems[-1], _names_in(text))
             continue
         if not isinstance(data, dict):
             b.error(smap.at(()), "a policy file is a mapping with 'format' and 'instrument' at the top")
+            unread[str(f)] = (b.problems[-1], _names_in(text))
             continue
         schema = schema_problems(data, smap)
-        b.problems.extend(schema)
+        # a value the YAML reader refused (e.g. the date 2006-13-02) is already reported: the schema's
+        # complaint about what was left in its place (null) on the same spot says nothing more
+        reported = {p.location for p in problems}
+        b.problems.extend(p for p in schema if p.location not in reported)
         if schema:
+            unread[str(f)] = (next((p for p in schema if p.location not in reported), schema[0]), _names_in(text))
             shapeless = True
         else:
             parsed.append((data, smap))
@@ -571,12 +649,66 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
         graph, problems = typecheck.check(b.instruments, b.facts, b.rules, b.tables)
         b.problems.extend(problems)
     if b.problems:
-        raise PolicyError(_sorted(b.problems))
+        raise PolicyError(_sorted(_without_follow_ons(b.problems, unread)))
     model = PolicyModel(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources),
                         b.catalogues, b.queries, sources)
     if entry is not None:
         cache.put(entry, model)
     return model
+
+
+_KEY = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*:(?=\s|$)", re.M)
+_ID_VALUE = re.compile(r"^[ \t]*(?:-[ \t]+)?id[ \t]*:[ \t]*['\"]?([A-Za-z_][A-Za-z0-9_.]*)", re.M)
+_UNKNOWN = re.compile(r"\bunknown (?:name|table|rule|instrument|catalogue) '([^']+)'")
+
+
+def _names_in(text: str) -> set:
+    """The names a policy file may define, read from its text alone (it could not be built):
+    every key and every id written (an instrument's, an exception's), so a file that does not parse still says
+    which of the unknown names elsewhere it would have defined."""
+    return set(_KEY.findall(text)) | set(_ID_VALUE.findall(text))
+
+
+def _without_follow_ons(problems: list[Problem], unread: dict) -> list[Problem]:
+    """The problems, less those that follow from a file not being built.
+
+    A file that cannot be read, decoded, parsed, or that fails its schema defines nothing, so
+    other files' references to what it defines come out as unknown names, tables, rules or
+    instruments (with a misleading "did you mean").  Those are left out when the file that was
+    not built may define the name, and that file's first problem says so, once."""
+    if not unread:
+        return problems
+    kept, skipped = [], {}
+    for p in problems:
+        m = _UNKNOWN.search(p.message)
+        source = _defined_in(m.group(1), unread, p.location.path if p.location else None) if m else None
+        if source is None:
+            kept.append(p)
+        else:
+            skipped[source] = skipped.get(source, 0) + 1
+    for file, n in skipped.items():
+        first = unread[file][0]
+        kept.append(Problem(first.location or Location(file, 1, 1),
+                            f"this file could not be used, so the names it defines are unknown elsewhere: "
+                            f"{n} problem(s) in other files that may follow from it were not reported; "
+                            "fix this file and check again"))
+    return kept
+
+
+def _defined_in(name: str, unread: dict, where: str | None) -> str | None:
+    """The unbuilt file (other than `where`) that may define `name` (or its tail: ldp.pay.job_rate,
+    pay.job_rate, job_rate), or None.  A file that could not be read at all may define anything
+    its instrument's folder uses."""
+    parts = name.split(".")
+    tails = {".".join(parts[i:]) for i in range(len(parts))}
+    for file, (_, names) in unread.items():
+        if file == where:
+            continue
+        if names is None and where is not None and Path(where).parent == Path(file).parent:
+            return file
+        if names is not None and tails & names:
+            return file
+    return None
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

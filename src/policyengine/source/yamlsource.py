@@ -207,7 +207,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
         return None, smap, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problems.append(Problem(_mark(mark, file), f"YAML syntax error: {exc.problem or exc}"))
+        problems.append(Problem(_mark(mark, file), f"YAML syntax error: {_what(exc)}"))
         return None, smap, problems
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (e.g. NUL)
         at = exc.position
@@ -216,7 +216,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
                                 f"character {exc.character:#04x} is not allowed in YAML text"))
         return None, smap, problems
     except yaml.YAMLError as exc:  # pragma: no cover - other reader errors
-        problems.append(Problem(Location(file, 1, 1), f"YAML error: {_short(str(exc))}"))
+        problems.append(Problem(Location(file, 1, 1), f"YAML error: {_what(exc)}"))
         return None, smap, problems
     except RecursionError:  # pragma: no cover - the depth bound above should prevent it
         problems.append(Problem(Location(file, 1, 1), f"nested deeper than {MAX_YAML_DEPTH} levels"))
@@ -233,6 +233,16 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
 
 def _mark(mark, file: str) -> Location:
     return Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+
+
+def _what(exc) -> str:
+    """What a YAML error says, without PyYAML's own rendering of where (`in "<unicode string>",
+    line 3, column 5` and a caret): the problem carries path:line:col already."""
+    text = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    if not text:
+        text = str(exc).splitlines()[0] if str(exc) else "not valid YAML"
+        text = text.replace('in "<unicode string>", ', "").replace("<unicode string>", "the text")
+    return _short(text, 100)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -142,29 +142,37 @@ def _rule_needs_gap(policies, rule, seen) -> bool:
     return False
 
 
+LIST_AT_MOST = 10  # uncovered clauses listed per instrument without --show-uncovered; beyond, a count
+
+
 def add_parser(subparsers) -> None:
     t = subparsers.add_parser(
         "test", help="run the YAML test cases and report clause coverage",
         description="Run the YAML decision tests (the ones pytest collects) and report, for each instrument, "
                     "which clauses and exceptions were exercised, which outcomes (true/false) of each condition "
-                    "were seen, and which table cells were read; uncovered items are listed by citation. "
+                    "were seen, and which table cells were read. Uncovered clauses are listed by citation when "
+                    f"there are at most {LIST_AT_MOST}, else counted; --show-uncovered lists every uncovered item. "
                     "Exits 1 when a case fails or clause coverage is below --min-coverage.")
-    t.add_argument("paths", nargs="*", help="test files or folders (default: policies)")
+    t.add_argument("paths", nargs="*", metavar="PATH",
+                   help="test files, or folders whose tests/ folders hold them (default: the policy folder)")
     t.add_argument("--min-coverage", type=float, default=0.0, metavar="N",
                    help="fail when an instrument's clause coverage is below N %%")
     t.add_argument("--format", choices=("text", "json"), default="text")
-    t.add_argument("--show-uncovered", action="store_true", help="list every uncovered item in text output")
+    t.add_argument("--show-uncovered", action="store_true",
+                   help="list every uncovered item in text output: clauses, exceptions, condition outcomes, cells")
 
 
 def run(args) -> int:
-    files = testing.test_files(args.paths)
+    policies_dir = getattr(args, "policies", None)
+    paths = args.paths or [policies_dir or "policies"]
+    files = testing.test_files(paths)
     if not files:
-        print(f"no YAML test files under {', '.join(args.paths or ['policies'])}", file=sys.stderr)
+        print(f"no YAML test files under {', '.join(paths)}", file=sys.stderr)
         return 1
     seen = Seen()
     failures, passed, roots = [], 0, {}
     for f in files:
-        for case in testing.load_cases(f):
+        for case in testing.load_cases(f, policies=policies_dir if args.paths else None):
             roots[str(case.policies_dir)] = case.policies_dir
             diffs = testing.run_case(case, seen.observe)
             if diffs:
@@ -195,11 +203,15 @@ def run(args) -> int:
                   f"({co['pct']} %); table cells {ce['read']}/{ce['total']}"
                   + (f"; {len(r.blocked)} exception(s) cannot apply until a gap in the source is filled"
                      if r.blocked else ""))
-            if args.show_uncovered or r.clause_pct < 100:
+            unlisted = len(cl["uncovered"]) + len(ex["never_applied"])
+            if args.show_uncovered or 0 < unlisted <= LIST_AT_MOST:
                 for u in cl["uncovered"]:
                     print(f"    not exercised: {u['id']} [{u['citation']}]")
                 for u in ex["never_applied"]:
                     print(f"    exception never applied: {u['id']} [{u['citation']}]")
+            elif unlisted:
+                print(f"    {len(cl['uncovered'])} clause(s) not exercised, {len(ex['never_applied'])} exception(s) "
+                      f"never applied: list them with --show-uncovered")
             if args.show_uncovered:
                 for u in ex["blocked_by_gaps"]:
                     print(f"    blocked by a gap in the source: {u['id']} [{u['citation']}]")

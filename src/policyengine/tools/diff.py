@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import subprocess
+import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..runtime.facts import as_date
-from ..errors import InputError, PolicyEngineError
+from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..expr import ast
 from ..model import walk
 from ..policies import load
@@ -162,19 +163,31 @@ def _pairs(a, b):
 
 # -- population -------------------------------------------------------------------------------
 def read_population(path: Path) -> list[dict]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError([f"--population {path}: cannot read: {exc.strerror}"]) from None
+    """The rows of a CSV file (header row) or JSON lines, one case a row."""
+    return [row for _, row in read_population_lines(path)]
+
+
+def read_population_lines(path: Path) -> list[tuple[int, dict]]:
+    """(line, row) pairs of a CSV file (header row) or JSON lines: InputError names the file and,
+    for text that is not UTF-8 or a line that is not JSON, the line and column."""
+    from ..gc.report import read_text
+    path = Path(path)
+    text = read_text(path, "--population ")
     if path.suffix.lower() == ".csv":
         rows = []
-        for row in csv.DictReader(text.splitlines()):
-            rows.append({k.strip(): _cell(v) for k, v in row.items() if k and v not in (None, "")})
+        reader = csv.DictReader(text.splitlines())
+        for row in reader:
+            rows.append((reader.line_num, {k.strip(): _cell(v) for k, v in row.items() if k and v not in (None, "")}))
         return rows
-    try:
-        return [json.loads(line, parse_float=Decimal) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise InputError([f"--population {path}:{exc.lineno}: not JSON lines: {exc.msg}"]) from None
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, json.loads(line, parse_float=Decimal)))
+        except json.JSONDecodeError as exc:
+            raise InputError([f"--population {path}:{n}:{exc.colno}: not JSON lines: {exc.msg}"]) from None
+    return out
 
 
 def _cell(v: str):
@@ -185,17 +198,47 @@ def _cell(v: str):
         return v
 
 
-def affected(old, new, rows, decisions, old_day, new_day) -> list[dict]:
-    """For each row and decision: the outcome before and after, and the money difference."""
+def check_decisions(old, new, decisions) -> None:
+    """InputError naming each --decision neither side has, with "did you mean"."""
+    known = sorted(set(old.decisions) | set(new.decisions))
+    unknown = [d for d in decisions if d not in old.rules and d not in new.rules]
+    if unknown:
+        raise InputError([f"--decision: unknown decision '{d}'{did_you_mean(d, known)}" for d in unknown])
+
+
+def affected(old, new, rows, decisions, old_day, new_day, bad: list | None = None) -> list[dict]:
+    """For each row and decision: the outcome before and after, and the money difference.
+
+    Rows are dicts, or (line, dict) pairs.  A row that cannot be decided on either side (its facts
+    or date are wrong, or it is not a record) is no change: when `bad` is given, each such row is
+    appended to it as {"row", "line", "decision", "errors"}."""
     out = []
-    for n, row in enumerate(rows, 1):
+    for n, item in enumerate(rows, 1):
+        line, row = item if isinstance(item, tuple) else (None, item)
+        if not isinstance(row, dict):
+            if bad is not None:
+                bad.append({"row": n, "line": line, "decision": None, "errors": ["a row must be a record of facts"]})
+            continue
         facts = {k: v for k, v in row.items() if k not in ("as_of", "subject_id")}
-        day_a = as_date(row["as_of"]) if "as_of" in row and old_day is None else old_day
-        day_b = as_date(row["as_of"]) if "as_of" in row and new_day is None else new_day
+        try:
+            day_a = as_date(row["as_of"]) if "as_of" in row and old_day is None else old_day
+            day_b = as_date(row["as_of"]) if "as_of" in row and new_day is None else new_day
+        except InputError as exc:
+            if bad is not None:
+                bad.append({"row": n, "line": line, "decision": None, "errors": list(exc.problems)})
+            continue
         for did in decisions:
             wanted = set(new.facts_of(did)) if did in new.rules else set()
             own = {k: v for k, v in facts.items() if k in wanted}
             a, b = _decide(old, did, own, day_a), _decide(new, did, own, day_b)
+            if a.get("status") == b.get("status") == "bad":
+                if bad is not None:
+                    bad.append({"row": n, "line": line, "decision": did, "errors": b["errors"]})
+                continue
+            for side in (a, b):  # wrong on one side only: a change, shown as an error there
+                side.pop("errors", None)
+                if side["status"] == "bad":
+                    side["status"] = "error"
             if a != b:
                 change = {"row": n, "subject": row.get("subject_id"), "decision": did, "before": a, "after": b}
                 delta = _delta(a.get("value"), b.get("value"))
@@ -208,6 +251,9 @@ def affected(old, new, rows, decisions, old_day, new_day) -> list[dict]:
 def _decide(policies, did, facts, day) -> dict:
     try:
         d = policies.evaluate(did, facts, as_of=day, trace="none")
+    except InputError as exc:  # the row's facts are wrong (or the decision is unknown on this side)
+        return {"status": "bad" if did in policies.rules else "error", "error": str(exc).splitlines()[0],
+                "errors": list(exc.problems)}
     except PolicyEngineError as exc:
         return {"status": "error", "error": str(exc).splitlines()[0]}
     return {"status": d.status, "value": plain(d.value)}
@@ -241,7 +287,6 @@ def add_parser(subparsers) -> None:
     d.add_argument("--to", dest="to_date", metavar="DATE", help="later date")
     d.add_argument("--old", metavar="DIR|REV", help="the earlier policies: a folder or a git revision")
     d.add_argument("--new", metavar="DIR|REV", help="the later policies (default: --policies)")
-    d.add_argument("--policies", default="policies", metavar="DIR", help="policy folder (default: %(default)s)")
     d.add_argument("--population", metavar="FILE", help="CSV or JSON lines of facts, one case a row")
     d.add_argument("--decision", action="append", default=[], metavar="ID", help="decision to re-run (repeatable)")
     d.add_argument("--as-of", metavar="DATE", help="date of the cases when comparing versions (else each row's as_of)")
@@ -252,19 +297,22 @@ def run(args) -> int:
     if not (args.from_date and args.to_date) and not args.old:
         raise InputError(["give --from DATE --to DATE, or --old DIR|REV (and optionally --new DIR|REV)"])
     tmp: list = []
-    new, new_name = load_side(args.new or args.policies, args.policies, tmp)
-    old, old_name = load_side(args.old, args.policies, tmp) if args.old else (new, new_name)
+    folder = getattr(args, "policies", None) or "policies"  # --policies DIR (or DIR), added by the command line
+    new, new_name = load_side(args.new or folder, folder, tmp)
+    old, old_name = load_side(args.old, folder, tmp) if args.old else (new, new_name)
     old_day = as_date(args.from_date) if args.from_date else (as_date(args.as_of) if args.as_of else None)
     new_day = as_date(args.to_date) if args.to_date else old_day
     changes = compare(old, new, old_day if args.from_date else None, new_day if args.to_date else None)
-    people = []
+    people, bad = [], []
     if args.population:
         if not args.decision:
             raise InputError(["--population needs --decision ID (one or more)"])
-        people = affected(old, new, read_population(Path(args.population)), args.decision, old_day, new_day)
+        check_decisions(old, new, args.decision)
+        rows = read_population_lines(Path(args.population))
+        people = affected(old, new, rows, args.decision, old_day, new_day, bad)
     if args.format == "json":
         print(json.dumps({"old": old_name, "new": new_name, "from": plain(old_day), "to": plain(new_day),
-                          "changes": [c.__dict__ for c in changes], "affected": people},
+                          "changes": [c.__dict__ for c in changes], "affected": people, "bad_rows": bad},
                          ensure_ascii=False, indent=2, default=str))
     else:
         when = f" from {old_day} to {new_day}" if args.from_date else ""
@@ -277,4 +325,13 @@ def run(args) -> int:
                 who = f"row {p['row']}" + (f" ({p['subject']})" if p.get("subject") else "")
                 diff = f", difference {p['difference']}" if "difference" in p else ""
                 print(f"  {who} {p['decision']}: {json.dumps(p['before'])} -> {json.dumps(p['after'])}{diff}")
+            for b in bad:  # on stderr, as `error:` lines, like every other input problem
+                where = f"row {b['row']}" + (f" (line {b['line']})" if b.get("line") else "")
+                for e in b["errors"]:
+                    print(f"error: --population {args.population}: {where}"
+                          + (f", {b['decision']}" if b.get("decision") else "") + f": {e}", file=sys.stderr)
+    if bad:
+        print(f"error: {len(bad)} row(s) of --population {args.population} could not be decided: "
+              "their decisions are not compared", file=sys.stderr)
+        return 2
     return 0
