@@ -56,6 +56,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import EvaluationError, InputError, Location, NotInForceError, PolicyEngineError
+from .findings import Finding as LintFinding  # what lint reports
 from ..expr import ast
 from ..model import walk
 from ..model.elements import DATE, SelectBody
@@ -122,26 +123,6 @@ class Finding:
         return {"kind": self.kind, "code": self.code, "rule": self.rule,
                 "path": loc.path if loc else None, "line": loc.line if loc else None, "col": loc.col if loc else None,
                 "message": self.message, "observed": self.observed, "method": self.method, "test_case": case}
-
-
-@dataclass(frozen=True)
-class LintFinding:
-    """What `fast_findings` gives lint: the same fields, str() and to_dict() as lint's Finding
-    (lint imports this module, so this module cannot import lint)."""
-
-    location: Location | None
-    code: str
-    message: str
-    severity: str = "warning"
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.code}: {self.message}" if self.location else f"{self.code}: {self.message}"
-
-    def to_dict(self) -> dict:
-        loc = self.location
-        return {"path": loc.path if loc else None, "line": loc.line if loc else None,
-                "col": loc.col if loc else None, "code": self.code, "message": self.message,
-                "severity": self.severity}
 
 
 @dataclass

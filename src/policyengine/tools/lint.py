@@ -58,11 +58,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import inventory
-from ..errors import Location, did_you_mean
+from .findings import Finding
+from ..errors import did_you_mean
 from ..expr import ast
 from ..model import walk
 from ..values import plain
@@ -86,23 +86,6 @@ CODES = {
     "PE041": "operative section with no rule",
     "PE042": "operative section no public decision applies",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    location: Location | None
-    code: str
-    message: str
-    severity: str = "warning"
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.code}: {self.message}" if self.location else f"{self.code}: {self.message}"
-
-    def to_dict(self) -> dict:
-        loc = self.location
-        return {"path": loc.path if loc else None, "line": loc.line if loc else None,
-                "col": loc.col if loc else None, "code": self.code, "message": self.message,
-                "severity": self.severity}
 
 
 def _key(f: Finding):
@@ -286,7 +269,7 @@ def _proofs(p):
     for f in check.fast_findings(p):
         if f.code == "PE033" and ("has no row for" in f.message or "has no rates in force" in f.message):
             continue  # a table that does not cover its inputs or its dates: PE020 reports it
-        yield Finding(f.location, f.code, f.message)
+        yield f
 
 
 def _unused_rules(p):
