@@ -105,3 +105,14 @@ def test_check_on_the_command_line(capsys):
     from policyengine.cli import main
     assert main(["check", "ldp.performance_pay", "--budget", "1"]) == 0
     assert "0 finding(s)" in capsys.readouterr().out
+
+
+def test_what_would_change_in_the_html_page_in_french(capsys):
+    from policyengine.cli import main
+    assert main(["eval", "ldp.termination.time_limit_reached", "--fact", "program=CAP", "--fact",
+                 "appointment_date=2006-09-01", "--fact", "months_of_assignment_time=30", "--as-of", "2008-06-01",
+                 "--format", "html", "--lang", "fr", "--what-would-change", "--keep", "program"]) == 0
+    page = capsys.readouterr().out
+    section = page.index('class="what-would-change"')
+    assert section < page.index("</body>") < page.index("</html>")  # inside the page, not after it
+    assert "2008-12-01" in page[section:]

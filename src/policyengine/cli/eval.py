@@ -108,7 +108,7 @@ def _decision_and_log(args) -> tuple[str, str | None]:
     return decision, None if log is None else (log or default_log())
 
 
-def print_record(record: dict, policies, fmt: str, lang: str, view_name: str) -> None:
+def print_record(record: dict, policies, fmt: str, lang: str, view_name: str, html_extra: str = "") -> None:
     from ..present.explain import explain_record
     from ..audit.redact import view
     shown = view(record, policies, view_name)
@@ -116,7 +116,8 @@ def print_record(record: dict, policies, fmt: str, lang: str, view_name: str) ->
         print(json.dumps(shown, ensure_ascii=False, indent=2))
     elif fmt == "html":
         from ..present.explain_html import render
-        print(render(shown, lang, policies))
+        page = render(shown, lang, policies)
+        print(page.replace("</body>", html_extra + "\n</body>", 1) if html_extra else page, end="")
     else:
         print(explain_record(shown, policies, lang))
 
@@ -134,15 +135,17 @@ def run_eval(args) -> int:
     if d.log_id:
         record["id"] = d.log_id
         print(f"logged as {d.log_id} in {log}", file=sys.stderr)
+    extra = ""
     if args.what_would_change:
         from ..tools import whatif
         w = d.counterfactuals(keep=whatif.parse_keep(args.keep))
         if args.format == "json":
             record["what_would_change"] = w.to_dict()
-    print_record(record, policies, args.format, args.lang, args.view)
-    if args.what_would_change and args.format != "json":
-        from ..tools import whatif
-        print(whatif.render_html(w.to_dict(), args.lang) if args.format == "html" else "\n" + w.text(args.lang))
+        elif args.format == "html":
+            extra = whatif.render_html(w.to_dict(), args.lang)  # a section of the page, before </body>
+    print_record(record, policies, args.format, args.lang, args.view, extra)
+    if args.what_would_change and args.format == "text":
+        print("\n" + w.text(args.lang))
     return EXIT_INPUT if d.status == "refused" else EXIT_OK
 
 
