@@ -120,3 +120,12 @@ def test_arithmetic_never_answers_negative_zero(policies, decision):
     facts = {"d": "0.6"} if decision == "zero_round" else {"d": 0}
     d = policies.evaluate(f"demo.{decision}", facts, as_of="2008-01-01")
     assert d.to_dict()["value"] == "0" and not d.value.is_signed()
+
+
+def test_zero_divided_by_zero_says_division_by_zero():
+    import decimal
+    from policyengine.runtime.semantics import explain_failure
+    try:
+        decimal.Decimal(0) / decimal.Decimal(0)
+    except decimal.InvalidOperation as exc:  # C decimal signals 0/0 as InvalidOperation([DivisionUndefined])
+        assert explain_failure(exc) == "division by zero (0 / 0)"

@@ -350,6 +350,9 @@ def explain_failure(exc: Exception) -> str:
     if isinstance(exc, (decimal.Overflow, OverflowError)):
         return str(exc) if "digits" in str(exc) else "the result is too large"
     if isinstance(exc, decimal.InvalidOperation):
+        signals = [x for a in exc.args for x in (a if isinstance(a, (list, tuple)) else [a])]
+        if any(isinstance(x, type) and issubclass(x, decimal.DivisionUndefined) for x in signals):
+            return "division by zero (0 / 0)"  # C decimal signals it as InvalidOperation([DivisionUndefined])
         return f"the result is out of range (more than {limits.PRECISION} digits)"
     msg = str(exc)
     if ("year" in msg or "date" in msg) and "out of range" in msg:
