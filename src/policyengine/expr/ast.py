@@ -139,3 +139,22 @@ def shape(node):
 def same(a: Node, b: Node) -> bool:
     """Whether two expression trees are structurally equal (the one definition lint and diff use)."""
     return shape(a) == shape(b)
+
+
+def constant_bool(node):
+    """True or False when a boolean expression does not depend on the case, else None."""
+    if isinstance(node, Literal) and node.kind == "boolean":
+        return bool(node.value)
+    if isinstance(node, Unary) and node.op == "not":
+        inner = constant_bool(node.operand)
+        return None if inner is None else not inner
+    if isinstance(node, Logic):
+        values = [constant_bool(x) for x in node.items]
+        if node.op == "and":
+            if False in values:
+                return False
+            return True if all(v is True for v in values) else None
+        if True in values:
+            return True
+        return False if all(v is False for v in values) else None
+    return None

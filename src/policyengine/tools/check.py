@@ -1126,7 +1126,7 @@ class _Checker:
                 add(*self._collision(rule, version, a, b, days, deadline, exhaustive_only))
         for ex in excs:
             prop = f"{ex.id} can apply"
-            if _constant_false(ex.when.node):
+            if ast.constant_bool(ex.when.node) is False:
                 f = Finding("dead", "PE030", rule.id, ex.when.locate(),
                             f"exception '{ex.id}' of rule '{rule.id}' can never apply: its condition "
                             f"'{_short(ex.when.source)}' is always false", method="its condition is a constant")
@@ -1479,31 +1479,6 @@ def _copy(v):
     if isinstance(v, list):
         return [dict(x) if isinstance(x, dict) else x for x in v]
     return v
-
-
-def _constant_false(node) -> bool:
-    """lint's PE030 test: false, not true, an and with a false operand, an or of falses."""
-    if isinstance(node, ast.Literal) and node.kind == "boolean":
-        return node.value is False
-    if isinstance(node, ast.Unary) and node.op == "not":
-        return _constant_true(node.operand)
-    if isinstance(node, ast.Logic):
-        if node.op == "and":
-            return any(_constant_false(x) for x in node.items)
-        return all(_constant_false(x) for x in node.items)
-    return False
-
-
-def _constant_true(node) -> bool:
-    if isinstance(node, ast.Literal) and node.kind == "boolean":
-        return node.value is True
-    if isinstance(node, ast.Unary) and node.op == "not":
-        return _constant_false(node.operand)
-    if isinstance(node, ast.Logic):
-        if node.op == "or":
-            return any(_constant_true(x) for x in node.items)
-        return all(_constant_true(x) for x in node.items)
-    return False
 
 
 def _error_location(err, points):

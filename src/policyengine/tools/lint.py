@@ -140,25 +140,6 @@ def _blank(s) -> bool:
     return s is None or not str(s).strip()
 
 
-def _constant_bool(node):
-    """True or False when a boolean expression does not depend on the case, else None."""
-    if isinstance(node, ast.Literal) and node.kind == "boolean":
-        return bool(node.value)
-    if isinstance(node, ast.Unary) and node.op == "not":
-        inner = _constant_bool(node.operand)
-        return None if inner is None else not inner
-    if isinstance(node, ast.Logic):
-        values = [_constant_bool(x) for x in node.items]
-        if node.op == "and":
-            if False in values:
-                return False
-            return True if all(v is True for v in values) else None
-        if True in values:
-            return True
-        return False if all(v is False for v in values) else None
-    return None
-
-
 def _exceptions_of(rule):
     seen = set()
     for v in rule.versions:
@@ -362,7 +343,7 @@ def _short(source: str, n: int = 60) -> str:
 def _exceptions(p):
     for rule in p.rules.values():
         for v, ex in _exceptions_of(rule):
-            if ex.when is not None and _constant_bool(ex.when.node) is False:
+            if ex.when is not None and ast.constant_bool(ex.when.node) is False:
                 yield Finding(ex.when.locate(), "PE030",
                               f"exception '{ex.id}' of rule '{rule.id}' can never apply: its condition "
                               f"'{_short(ex.when.source)}' is always false")
