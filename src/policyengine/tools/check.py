@@ -47,16 +47,14 @@ import datetime as dt
 import itertools
 import json
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import yaml
 
 from ..errors import EvaluationError, InputError, Location, NotInForceError, PolicyEngineError
-from .findings import Finding as LintFinding  # what lint reports
+from .findings import Finding as LintFinding, Ignores  # what lint reports, and its ignore comments
 from ..expr import ast
 from ..model import walk
 from ..model.elements import DATE, SelectBody
@@ -1426,37 +1424,6 @@ class _Checker:
         return ("unsat", f"SMT: unsatisfiable on each of {len(days)} as_of day(s){bound}")
 
 
-_IGNORE = re.compile(r"#\s*(?:lint|check):\s*ignore\s+(PE\d{3}(?:\s*,\s*PE\d{3}|\s+PE\d{3})*)")
-
-
-class _Ignores:
-    """`# lint: ignore CODE -- why` on the line a finding points at, or on a comment line just
-    above it, silences it here as lint does (the same comments serve both)."""
-
-    def __init__(self):
-        self.files: dict[str, list[str]] = {}
-
-    def _line(self, path, n):
-        if path not in self.files:
-            try:
-                self.files[path] = Path(path).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                self.files[path] = []
-        lines = self.files[path]
-        return lines[n - 1] if 0 < n <= len(lines) else ""
-
-    def __call__(self, finding) -> bool:
-        loc = finding.location
-        if loc is None:
-            return False
-        here, above = self._line(loc.path, loc.line), self._line(loc.path, loc.line - 1)
-        for text in [here] + ([above] if above.lstrip().startswith("#") else []):
-            m = _IGNORE.search(text)
-            if m and finding.code in re.split(r"[\s,]+", m.group(1)):
-                return True
-        return False
-
-
 def _guards(root, target, path=()):
     """(condition, branch) of each `if` on the way from root down to target."""
     if root is target:
@@ -1527,7 +1494,7 @@ def check(policies, decisions=None, budget: float = DEFAULT_BUDGET, max_cases: i
         deadline = time.perf_counter() + budget
         for version in rule.versions:
             c.check_version(rule, version, deadline, report.results)
-    ignored = _Ignores()
+    ignored = Ignores()
     for r in report.results:
         if r.finding is not None and ignored(r.finding):
             r.ignored = True

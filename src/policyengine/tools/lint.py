@@ -58,10 +58,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from pathlib import Path
 
 from . import inventory
-from .findings import Finding
+from .findings import Finding, Ignores
 from ..errors import did_you_mean
 from ..expr import ast
 from ..model import walk
@@ -99,43 +98,10 @@ def lint(policies) -> list[Finding]:
     for check in (_citations_and_texts, _labels, _unused_facts, _unused_rules, _presumptions, _tables,
                   _conditions, _exceptions, _sections, _proofs):
         out.extend(check(policies))
-    lines = _Lines()
-    return sorted((f for f in set(out) if not lines.ignored(f)), key=_key)
+    ignored = Ignores()
+    return sorted((f for f in set(out) if not ignored(f)), key=_key)
 
 
-_IGNORE = re.compile(r"#\s*lint:\s*ignore\s+(PE\d{3}(?:\s*,\s*PE\d{3}|\s+PE\d{3})*)")
-
-
-class _Lines:
-    """The lines of policy files, read once, for `# lint: ignore CODE` comments."""
-
-    def __init__(self):
-        self.files: dict[str, list[str]] = {}
-
-    def line(self, path: str, n: int) -> str:
-        if path not in self.files:
-            try:
-                self.files[path] = Path(path).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                self.files[path] = []
-        lines = self.files[path]
-        return lines[n - 1] if 0 < n <= len(lines) else ""
-
-    def ignored(self, f: Finding) -> bool:
-        loc = f.location
-        if loc is None:
-            return False
-        here = self.line(loc.path, loc.line)
-        above = self.line(loc.path, loc.line - 1)
-        candidates = [here] + ([above] if above.lstrip().startswith("#") else [])
-        for text in candidates:
-            m = _IGNORE.search(text)
-            if m and f.code in re.split(r"[\s,]+", m.group(1)):
-                return True
-        return False
-
-
-# -- helpers -----------------------------------------------------------------------------------------
 def _blank(s) -> bool:
     return s is None or not str(s).strip()
 
