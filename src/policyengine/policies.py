@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import audit
 from .runtime.decision import Decision
 from .runtime.evaluator import SUBJECT, PolicyEvaluator
 from .source.loader import load_model
@@ -28,11 +27,25 @@ class Policies(PolicyEvaluator):
         """
         if log is None:
             return super().evaluate(decision, facts, as_of, trace, presume, known_on)
+        from . import audit  # the log's modules (sqlite3, the chain), only for a logged decision
         subject = facts.get(SUBJECT) if isinstance(facts, dict) else None
         rest = {k: v for k, v in facts.items() if k != SUBJECT} if subject is not None else facts
         d = super().evaluate(decision, rest, as_of, trace, presume, known_on)
         d.log_id = audit.record(self, d, log, subject)
         return d
+
+    def evaluate_batch(self, decision: str, data, as_of=None, as_of_column=None, known_on=None,
+                       known_on_column=None, presume: bool = True, scheduler=None):
+        """Decide `decision` for every row of `data` at once: an Arrow table with, per row, the
+        status, value, deciding clauses, missing facts, presumptions and input errors, equal
+        to evaluate()'s for the same case (see batch/engine.py; needs the `batch` extra)."""
+        try:
+            from .batch.engine import evaluate_batch
+        except ImportError as exc:  # numpy / pyarrow not installed
+            from .errors import InputError
+            raise InputError([f"evaluate_batch needs the batch extra: pip install 'policyengine[batch]' ({exc})"]) from None
+        return evaluate_batch(self, decision, data, as_of=as_of, as_of_column=as_of_column, known_on=known_on,
+                              known_on_column=known_on_column, presume=presume, scheduler=scheduler)
 
 
 def load(root: str | Path = "policies") -> Policies:

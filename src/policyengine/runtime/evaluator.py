@@ -70,11 +70,7 @@ class PolicyEvaluator(PolicyModel):
         """
         day = as_date(as_of)
         known = None if known_on is None else as_date(known_on, "known_on")
-        key = (decision, bisect.bisect_right(self._bounds, day), trace, presume is not False,
-               None if known is None else bisect.bisect_right(self._known_bounds, known))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = self._plan(decision, day, trace, presume is not False, known)
+        plan = self.plan_for(decision, day, trace, presume, known)
         if plan.error is not None:  # a plan is shared by every day of its period: say which day was asked
             raise plan.error(day, known)
         env = self._check_facts(facts, plan.converters)
@@ -115,6 +111,20 @@ class PolicyEvaluator(PolicyModel):
             relied = self._relied_on(decision, facts, day, known, list(env[PRESUMED]))
             d.assumptions = [_assumption(*plan.presumptions[name]) for name in relied]
         return d
+
+    def period(self, day: dt.date, known: dt.date | None = None) -> tuple:
+        """Which period of validity (and of "as known on") a day falls in: every day of one
+        period sees the same instruments, rule versions and table versions."""
+        return (bisect.bisect_right(self._bounds, day),
+                None if known is None else bisect.bisect_right(self._known_bounds, known))
+
+    def plan_for(self, decision: str, day: dt.date, trace: str = "none", presume: bool = True, known=None) -> _Plan:
+        """The compiled plan of a decision for the period of `day` (built once per period)."""
+        key = (decision, *self.period(day, known), trace, presume is not False)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(decision, day, trace, presume is not False, known)
+        return plan
 
     def _relied_on(self, decision, facts, day, known, read: list) -> list:
         """Of the presumed values the evaluation read, those the answer rests on: the ones a

@@ -1,0 +1,159 @@
+"""Columns as codes into their distinct values: the representation of the batch backend.
+
+A column holds, per row, a small integer code into a list of distinct values (`uniq`),
+the way Arrow's dictionary arrays and pandas' categoricals do.  An operation is applied
+once per distinct combination of its operands' values, by the scalar semantics itself,
+and the rows get their result by one integer gather.  So the batch backend is exact by
+construction (the same Python functions compute every value: Decimal money, half-up
+rounding, Kleene logic) and its cost per row is a few array operations, whatever the
+operation is.  Workforce data has few distinct values per fact (levels, steps, dates),
+and where it has many (salaries), the combinations present are found by sorting, never
+by looping over rows in Python.
+
+MISSING and FAILED are values of the column like any other: a fact not given, or an
+outcome the scalar engine would report as unknown or as a failure (refusal, conflict,
+error).  Kleene logic and exceptions treat them as the scalar semantics do.
+"""
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import numpy as np
+
+
+class _Sentinel:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+MISSING = _Sentinel("MISSING")  # unknown: a fact not given (or a gap) that would decide it
+FAILED = _Sentinel("FAILED")  # refused, a conflict, or an error: the representative says which
+
+DENSE_COMBINATIONS = 4096  # up to this many combinations, every one is computed (no sort)
+_KEY_LIMIT = 1 << 62
+
+
+class Col:
+    """Per-row codes (int64 array) into `uniq`, or codes None: every row has uniq[0]."""
+
+    __slots__ = ("codes", "uniq")
+
+    def __init__(self, codes, uniq):
+        self.codes, self.uniq = codes, uniq
+
+    @classmethod
+    def const(cls, value):
+        return cls(None, [value])
+
+    def take(self, rows):
+        """The column for a subset of the rows (indices)."""
+        return self if self.codes is None else Col(self.codes[rows], self.uniq)
+
+    def values(self, n):
+        """The Python value of every row (for tests and small outputs)."""
+        if self.codes is None:
+            return [self.uniq[0]] * n
+        u = self.uniq
+        return [u[c] for c in self.codes.tolist()]
+
+
+def value_key(v):
+    """A key under which two values are the same value: 1, 1.0 (Decimal), True and "1" are
+    four different values, and Decimal('1.0') is not Decimal('1') (they print differently)."""
+    c = v.__class__
+    if c is str or c is int or c is bool or v is MISSING or v is FAILED:
+        return (c, v)
+    if c is Decimal:
+        return (c, str(v))
+    try:
+        hash(v)
+        return (c, v) if c.__module__ == "datetime" else (c, repr(v))
+    except TypeError:
+        return (c, repr(v))
+
+
+def intern(values):
+    """(uniq, mapping): the distinct values of a list, and each one's index among them."""
+    index, uniq, out = {}, [], []
+    for v in values:
+        k = value_key(v)
+        i = index.get(k)
+        if i is None:
+            i = index[k] = len(uniq)
+            uniq.append(v)
+        out.append(i)
+    return uniq, np.asarray(out, dtype=np.int64)
+
+
+def from_values(values) -> Col:
+    """A column from a sequence of Python values (interned)."""
+    uniq, codes = intern(values)
+    return Col.const(uniq[0]) if len(uniq) == 1 else Col(codes, uniq)
+
+
+def _combined(cols):
+    """One int64 key per row for the operands that vary, and whether the key enumerates
+    every combination densely (mixed radix, no re-encoding), with the sizes."""
+    key, dense, size = None, True, 1
+    for c in cols:
+        if c.codes is None:
+            continue
+        m = len(c.uniq)
+        if key is None:
+            key, size = c.codes, m
+            continue
+        if size * m >= _KEY_LIMIT:
+            _, key = np.unique(key, return_inverse=True)
+            size, dense = int(key.max()) + 1, False
+        key = key * m + c.codes
+        size *= m
+    return key, dense, size
+
+
+def apply(fn, cols) -> Col:
+    """fn(values) for every row, computed once per distinct combination of the operands."""
+    key, dense, size = _combined(cols)
+    if key is None:
+        return Col.const(fn(tuple(c.uniq[0] for c in cols)))
+    if dense and size <= DENSE_COMBINATIONS:
+        varying = [i for i, c in enumerate(cols) if c.codes is not None]
+        base = [c.uniq[0] for c in cols]
+        results = []
+        for combo in itertools.product(*(cols[i].uniq for i in varying)):
+            vals = list(base)
+            for i, v in zip(varying, combo):
+                vals[i] = v
+            results.append(fn(tuple(vals)))
+        uniq, mapping = intern(results)
+        return Col(mapping[key], uniq) if len(uniq) > 1 else Col.const(uniq[0])
+    present, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    results = [fn(tuple(c.uniq[0] if c.codes is None else c.uniq[c.codes[r]] for c in cols))
+               for r in first.tolist()]
+    uniq, mapping = intern(results)
+    return Col(mapping[inverse], uniq) if len(uniq) > 1 else Col.const(uniq[0])
+
+
+def classes(col: Col, by_value: bool):
+    """Per-row class of a column's outcome, for telling evaluation paths apart: unknown,
+    failed, true, false, or a value (each distinct value, with by_value)."""
+    cls = []
+    for v in col.uniq:
+        if v is MISSING:
+            cls.append(0)
+        elif v is FAILED:
+            cls.append(1)
+        elif v is True:
+            cls.append(2)
+        elif v is False:
+            cls.append(3)
+        else:
+            cls.append(4)
+    if by_value:
+        cls = [c if c < 4 else 4 + i for i, c in enumerate(cls)]
+    return np.asarray(cls, dtype=np.int64)

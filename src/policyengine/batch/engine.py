@@ -1,0 +1,389 @@
+"""evaluate_batch: one decision for many cases, as one Arrow table with a row per case.
+
+The steps: each input column is reduced to its distinct values, each checked once by the
+fact's own converter (a bad value is an error on the rows that hold it, never a stop);
+rows are split by period of validity (the days on which no instrument, rule or table
+version changes); each period's rows are decided column-wise (batch/compiler.py); one row
+of each evaluation path is decided by the scalar engine, which gives the path's status,
+clauses, missing facts and presumptions, and checks the column's value.  A construct the
+compiler does not vectorise sends its period's rows to the scalar engine, once per
+distinct case, and the result's metadata says so.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError, PolicyEngineError, did_you_mean
+from ..runtime.evaluator import SUBJECT
+from ..runtime.facts import Bad, as_date, converter
+from .arrow import value_columns
+from .columns import FAILED, MISSING, Col, _combined, intern, value_key
+from .compiler import PeriodCompiler, Unsupported
+
+STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
+_LIST = pa.list_(pa.string())
+_ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
+
+
+class _Bad:
+    __slots__ = ("problem",)
+
+    def __init__(self, problem):
+        self.problem = problem
+
+
+def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str | None = None,
+                   known_on=None, known_on_column: str | None = None, presume: bool = True,
+                   scheduler=None, row_offset: int = 0) -> pa.Table:
+    """Decide `decision` for every row of `data` (a mapping of column -> sequence, a list of
+    fact dicts, a pandas or Polars DataFrame, or an Arrow table) as of `as_of` or each row's
+    `as_of_column`, and as known on `known_on` / `known_on_column` when given.
+
+    Returns an Arrow table, one row per input row in order: `row` (counting from 1 +
+    row_offset), `status`, `value` (or `value.FIELD`), `clauses`, `missing`, `assumptions`,
+    `errors`, and `subject_id` when the input has it.  Its schema metadata (JSON under
+    b"policyengine") gives the decision, the policy hash and how the rows were computed.
+    With `scheduler` (a dask.distributed Client), the rows are split across its workers.
+    """
+    if scheduler is not None:
+        from .distributed import evaluate_distributed
+        return evaluate_distributed(policies, decision, data, scheduler, as_of=as_of, as_of_column=as_of_column,
+                                    known_on=known_on, known_on_column=known_on_column, presume=presume)
+    started = time.perf_counter()
+    rule = policies.rule(decision)
+    if (as_of is None) == (as_of_column is None):
+        raise InputError(["give as_of (one date for every row) or as_of_column (the column of each row's date)"])
+    if known_on is not None and known_on_column is not None:
+        raise InputError(["give known_on or known_on_column, not both"])
+    n, raw = _columns(data)
+    for name in (as_of_column, known_on_column):
+        if name is not None and name not in raw:
+            raise InputError([f"no column '{name}' in the input{did_you_mean(name, raw)}"])
+    batch = _Batch(policies, rule, n, presume)
+    batch.read_facts(raw, {as_of_column, known_on_column} - {None})
+    batch.read_days(raw, as_of, as_of_column, known_on, known_on_column)
+    batch.decide()
+    table = batch.table(row_offset, raw.get(SUBJECT))
+    batch.meta["seconds"] = round(time.perf_counter() - started, 6)
+    return table.replace_schema_metadata({b"policyengine": json.dumps(batch.meta).encode()})
+
+
+def metadata(table: pa.Table) -> dict:
+    """The metadata evaluate_batch put on its result."""
+    return json.loads((table.schema.metadata or {}).get(b"policyengine", b"{}"))
+
+
+# -- input ----------------------------------------------------------------------------------
+def _columns(data) -> tuple[int, dict]:
+    """(rows, {column: Arrow array or Python list}) from any supported input."""
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
+    if isinstance(data, pa.Table):
+        return data.num_rows, {name: data.column(name) for name in data.column_names}
+    module = type(data).__module__.split(".")[0]
+    if module == "polars":
+        return _columns(data.to_arrow())
+    if module == "pandas":
+        return _columns(pa.Table.from_pandas(data, preserve_index=False))
+    if isinstance(data, dict):
+        cols = {str(k): v if isinstance(v, (pa.Array, pa.ChunkedArray)) else list(v) for k, v in data.items()}
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) > 1:
+            raise InputError([f"columns of different lengths: {', '.join(f'{k} has {len(v)}' for k, v in cols.items())}"])
+        return (lengths.pop() if lengths else 0), cols
+    if isinstance(data, (list, tuple)):
+        names: dict = {}
+        for i, row in enumerate(data):
+            if not isinstance(row, dict):
+                raise InputError([f"row {i + 1}: expected a mapping of fact names to values, got {type(row).__name__}"])
+            names.update(dict.fromkeys(map(str, row)))
+        return len(data), {k: [row.get(k, None) for row in data] for k in names}
+    raise InputError([f"batch input: expected a mapping of columns, a list of fact mappings, a DataFrame or an "
+                      f"Arrow table, got {type(data).__name__}"])
+
+
+def _distinct(column) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of a column; None stands for a null."""
+    if isinstance(column, (pa.Array, pa.ChunkedArray)):
+        arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        uniq = arr.dictionary.to_pylist() + [None]
+        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, uniq
+    uniq, codes = intern(column)
+    return codes, uniq
+
+
+def _absent(v) -> bool:
+    return v is None or (type(v) is float and math.isnan(v))
+
+
+class _Batch:
+    def __init__(self, policies, rule, n, presume):
+        self.policies, self.rule, self.n, self.presume = policies, rule, n, presume is not False
+        self.decision = rule.id
+        self.errors: dict[int, list] = {}  # row -> [(fact, problem)]
+        self.facts: dict[str, Col] = {}
+        self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors)
+        self._outcome_index: dict = {}
+        self.values: list = []  # distinct values
+        self._value_index: dict = {}
+        self.outcome = np.full(n, -1, dtype=np.int64)
+        self.value = np.full(n, -1, dtype=np.int64)
+        self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
+                     "scalar_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
+
+    # -- reading ---------------------------------------------------------------------------------
+    def read_facts(self, raw: dict, date_columns: set) -> None:
+        self.converters = converters = self._converters()
+        known = self.policies._fact_names
+        for name, column in raw.items():
+            if name in date_columns or name == SUBJECT:
+                continue
+            conv = converters.get(name)
+            if conv is None and name in known:
+                continue  # a fact of another decision is left aside, as evaluate() does
+            codes, uniq = _distinct(column)
+            if conv is None:
+                problem = f"unknown fact '{name}'{did_you_mean(name, converters)}"
+                given = [i for i, v in enumerate(uniq) if not _absent(v)]
+                self._bad_rows(codes, given, lambda i: (name, problem))
+                continue
+            checked = []
+            for v in uniq:
+                if _absent(v):
+                    checked.append(MISSING)
+                    continue
+                try:
+                    checked.append(conv(v))
+                except Bad as exc:
+                    checked.append(_Bad(f"fact '{name}': {exc}"))
+            bad = [i for i, v in enumerate(checked) if isinstance(v, _Bad)]
+            self._bad_rows(codes, bad, lambda i: (name, checked[i].problem))
+            self.facts[name] = Col(codes, [MISSING if isinstance(v, _Bad) else v for v in checked])
+
+    def _converters(self):
+        """The decision's facts, each with its converter (the ones evaluate() uses)."""
+        g = self.policies.graph
+        return {self.policies.facts[f].name: converter(self.policies.facts[f]) for f in g.facts_of(self.decision)}
+
+    def _bad_rows(self, codes, bad_codes, problem) -> None:
+        for i in bad_codes:
+            for r in np.flatnonzero(codes == i).tolist():
+                self.errors.setdefault(r, []).append(problem(i))
+
+    def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
+        self.day = self._days(raw, as_of, as_of_column, "as_of")
+        self.known = None if known_on is None and known_on_column is None else \
+            self._days(raw, known_on, known_on_column, "known_on")
+
+    def _days(self, raw, value, column, name) -> Col:
+        if column is None:
+            return Col.const(as_date(value, name))  # one date for all: a bad one is the caller's error
+        codes, uniq = _distinct(raw[column])
+        days = []
+        for i, v in enumerate(uniq):
+            try:
+                days.append(as_date(v, column) if not _absent(v) else _Bad(f"{column}: no date given"))
+            except InputError as exc:
+                days.append(_Bad(_message(exc)))
+        bad = [i for i, v in enumerate(days) if isinstance(v, _Bad)]
+        self._bad_rows(codes, bad, lambda i: (column, days[i].problem))
+        return Col(codes, [None if isinstance(v, _Bad) else v for v in days])
+
+    # -- deciding --------------------------------------------------------------------------------
+    def decide(self) -> None:
+        n = self.n
+        ok = np.ones(n, dtype=bool)
+        if self.errors:
+            rows = np.fromiter(self.errors, dtype=np.int64)
+            ok[rows] = False
+            for r in rows.tolist():
+                self.outcome[r] = self._intern_outcome(("error", (), (), (), tuple(self.errors[r])))
+        period_of = self._periods()
+        keys = np.where(ok, period_of, -1)
+        for key in np.unique(keys).tolist():
+            if key < 0:
+                continue
+            rows = np.flatnonzero(keys == key)
+            self._decide_period(rows)
+
+    def _periods(self) -> np.ndarray:
+        """A period number per row (as of, and as known on), -1 where the day is bad."""
+        p = self.policies
+        cols = [self.day] + ([self.known] if self.known is not None else [])
+        per = []
+        for col in cols:
+            marks = [-1 if d is None else (p.period(d)[0] if col is self.day else p.period(_ANY_DAY, d)[1])
+                     for d in col.uniq]
+            per.append(Col(col.codes, marks))
+        key, _, _ = _combined(per)
+        if key is None:
+            return np.zeros(self.n, dtype=np.int64)
+        _, inverse = np.unique(key, return_inverse=True)
+        return inverse.astype(np.int64)
+
+    def _decide_period(self, rows: np.ndarray) -> None:
+        first = int(rows[0])
+        day = _at(self.day, first)
+        known = None if self.known is None else _at(self.known, first)
+        plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
+        if plan.error is not None:  # the decision is not in force on these days: say so on each row
+            self._scalar_rows(rows, "not in force")
+            return
+        facts = {name: col.take(rows) for name, col in self.facts.items()}
+        presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
+        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, None, self.day.take(rows), presumed)
+        try:
+            col = pcomp.rule(self.rule)
+            path, rep = pcomp.paths(len(rows))
+        except (Unsupported, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
+            self.meta["fallbacks"].append({"rows": len(rows), "reason": reason})
+            self._scalar_rows(rows, reason)
+            return
+        self.meta["paths"] += len(rep)
+        value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int64)
+        local = np.zeros(len(rows), dtype=np.int64) if col.codes is None else col.codes
+        path_outcome = np.empty(len(rep), dtype=np.int64)
+        redo = []
+        for p, r in enumerate(rep.tolist()):
+            g = int(rows[r])
+            outcome, value = self._scalar(g)
+            self.meta["scalar_evaluations"] += 1
+            mine = col.uniq[local[r]]
+            expected = {"decided": None, "undetermined": MISSING}.get(outcome[0], FAILED)
+            if outcome[0] == "error" or (expected is None and value_key(mine) != value_key(value)) \
+                    or (expected is not None and mine is not expected):
+                redo.append(p)  # errors say something of each row; a disagreement is decided row by row
+                path_outcome[p] = -1
+                if outcome[0] != "error":
+                    self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + 1}"})
+                continue
+            path_outcome[p] = self._intern_outcome(outcome)
+        self.outcome[rows] = path_outcome[path]
+        decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()] + [False])
+        row_decided = decided[path]
+        self.value[rows] = np.where(row_decided, value_ids[local], -1)
+        if redo:
+            again = rows[np.isin(path, np.asarray(redo))]
+            self._scalar_rows(again, None)
+            self.meta["columnar_rows"] -= len(again)
+        self.meta["columnar_rows"] += len(rows)
+
+    def _facts_at(self, r: int) -> dict:
+        out = {}
+        for name, col in self.facts.items():
+            v = _at(col, r)
+            if v is not MISSING:
+                out[name] = v
+        return out
+
+    def _scalar(self, r: int):
+        """The scalar engine's answer for row r: (outcome, value)."""
+        day = _at(self.day, r)
+        known = None if self.known is None else _at(self.known, r)
+        try:
+            d = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit", presume=self.presume,
+                                       known_on=known)
+        except PolicyEngineError as exc:
+            return ("error", (), (), (), ((None, _message(exc)),)), None
+        return (d.status, tuple(d.clauses), tuple(d.missing), tuple(a["fact"] for a in d.assumptions), ()), d.value
+
+    def _scalar_rows(self, rows: np.ndarray, reason) -> None:
+        """Rows decided by the scalar engine, once per distinct case (same facts, same days)."""
+        cols = [c.take(rows) for c in self.facts.values()] + [self.day.take(rows)] + \
+               ([self.known.take(rows)] if self.known is not None else [])
+        key, _, _ = _combined(cols)
+        if key is None:
+            key = np.zeros(len(rows), dtype=np.int64)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        outs, vals = [], []
+        for i in first.tolist():
+            outcome, value = self._scalar(int(rows[i]))
+            outs.append(self._intern_outcome(outcome))
+            vals.append(self._intern_value(value) if outcome[0] == "decided" else -1)
+        self.meta["scalar_evaluations"] += len(first)
+        self.outcome[rows] = np.asarray(outs, dtype=np.int64)[inverse]
+        self.value[rows] = np.asarray(vals, dtype=np.int64)[inverse]
+        self.meta["scalar_rows"] += len(rows)
+
+    def _intern_outcome(self, outcome) -> int:
+        i = self._outcome_index.get(outcome)
+        if i is None:
+            i = self._outcome_index[outcome] = len(self.outcomes)
+            self.outcomes.append(outcome)
+        return i
+
+    def _intern_value(self, v) -> int:
+        if v is MISSING or v is FAILED:
+            return -1
+        k = value_key(v)
+        i = self._value_index.get(k)
+        if i is None:
+            i = self._value_index[k] = len(self.values)
+            self.values.append(v)
+        return i
+
+    # -- the result ------------------------------------------------------------------------------
+    def table(self, row_offset: int, subject) -> pa.Table:
+        n = self.n
+        columns = {"row": pa.array(np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64))}
+        values = value_columns(self.values, self.rule.type)
+        outcome_ids = pa.array(self.outcome)
+        unfit = {}  # value id -> the problem of a value its column cannot hold exactly
+        for name, (arr, bad) in values.items():
+            for i in bad:
+                unfit.setdefault(i, f"{name}: {self.values[i]} has more decimal places than the column holds")
+        if unfit:
+            self._unfit(unfit)
+            outcome_ids = pa.array(self.outcome)
+        status = pa.array([o[0] for o in self.outcomes], type=pa.string())
+        columns["status"] = status.take(outcome_ids)
+        vids = pa.array(self.value, mask=self.value < 0)
+        for name, (arr, _) in values.items():
+            columns[name] = arr.take(vids)
+        for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
+            columns[name] = pa.array([list(o[i]) for o in self.outcomes], type=_LIST).take(outcome_ids)
+        errs = [[{"fact": f, "problem": p} for f, p in o[4]] for o in self.outcomes]
+        columns["errors"] = pa.array(errs, type=_ERRORS).take(outcome_ids)
+        if subject is not None:
+            columns[SUBJECT] = subject if isinstance(subject, (pa.Array, pa.ChunkedArray)) else pa.array(
+                [None if v is None else str(v) for v in subject], type=pa.string())
+        counts = np.bincount(self.outcome, minlength=len(self.outcomes)) if n else np.zeros(0, dtype=np.int64)
+        by_status = dict.fromkeys(STATUSES, 0)
+        for o, c in zip(self.outcomes, counts.tolist()):
+            by_status[o[0]] += c
+        self.meta["statuses"] = by_status
+        self.meta["input_errors"] = len(self.errors)
+        return pa.table(columns)
+
+    def _unfit(self, unfit: dict) -> None:
+        for vid, problem in unfit.items():
+            for r in np.flatnonzero(self.value == vid).tolist():
+                o = self.outcomes[self.outcome[r]]
+                self.outcome[r] = self._intern_outcome(("error", o[1], (), (), ((None, problem),)))
+                self.value[r] = -1
+
+
+import datetime as _dt  # noqa: E402
+
+_ANY_DAY = _dt.date(2000, 1, 1)  # converters are the same in every period: any day finds them
+
+
+def _at(col: Col, r: int):
+    return col.uniq[0] if col.codes is None else col.uniq[col.codes[r]]
+
+
+def _message(exc: PolicyEngineError) -> str:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return "; ".join(str(p) for p in problems)
+    return str(exc)
