@@ -121,7 +121,7 @@ def apply(fn, cols) -> Col:
     key, dense, size = _combined(cols)
     if key is None:
         return Col.const(fn(tuple(c.uniq[0] for c in cols)))
-    if dense and size <= DENSE_COMBINATIONS:
+    if dense and size <= DENSE_COMBINATIONS and size <= len(key):  # fewer combinations than rows
         varying = [i for i, c in enumerate(cols) if c.codes is not None]
         base = [c.uniq[0] for c in cols]
         results = []

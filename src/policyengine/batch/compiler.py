@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import PolicyEngineError
 from ..expr import ast
 from ..model.elements import SelectBody
-from ..runtime.compile import AS_OF, KNOWN_ON, ExprCompiler
+from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
 from .columns import FAILED, MISSING, Col, apply, classes
@@ -142,7 +142,7 @@ class PeriodCompiler:
         elif isinstance(node, ast.Call) and node.function == "given":
             col = self._given(node.args[0].ref[1].name)
         elif isinstance(node, ast.Call) and node.function in ("any", "all"):
-            raise Unsupported(f"{node.function}() over a list of records ({where(node)})")
+            col = self._island(node, where)
         else:
             handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
             fn = handler(node)
@@ -151,6 +151,37 @@ class PeriodCompiler:
         self.nodes[id(node)] = col
         self.seen.append((col, False))
         return col
+
+    def _island(self, node, where) -> Col:
+        """any()/all() over each row's list of records: the scalar closure of the whole
+        quantifier, once per distinct combination of the facts, rules and date it reads.
+        Which records decide it is a path of its own, so each combination is one."""
+        facts, rules, as_of = {}, {}, False
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.ref is not None:
+                kind, obj = sub.ref[0], sub.ref[1]
+                if kind == "fact":
+                    facts[obj.name] = self.facts.get(obj.name, Col.const(MISSING))
+                elif kind == "rule":
+                    rules[obj.id] = self.rule(obj)
+                elif kind == "as_of":
+                    as_of = True
+        presumed = {k: v for k, v in self.presumed.items() if k in facts}
+        fn = ExprCompiler("none", lambda r: _reader(("rule", r.id)), self._table_version, where,
+                          presumed).compile(node)
+        names = list(facts) + [("rule", r) for r in rules] + ([AS_OF] if as_of else [])
+        cols = list(facts.values()) + list(rules.values()) + ([self.as_of] if as_of else [])
+        base = self.env
+
+        def run(values):
+            env = dict(base)
+            env[PRESUMED] = {}
+            env.update((k, v) for k, v in zip(names, values) if v is not MISSING or type(k) is not str)
+            return _outcome(fn, env)
+        for name in facts:
+            self._fact(name)  # given or not: on the path
+        self.seen.append((apply(lambda values: values, cols), True))
+        return apply(run, cols)
 
     def _table_version(self, table):
         return table.version_at(self.day, self.known_on)

@@ -142,6 +142,7 @@ class _Batch:
 
     # -- reading ---------------------------------------------------------------------------------
     def read_facts(self, raw: dict, date_columns: set) -> None:
+        self.date_columns = date_columns
         self.converters = converters = self._converters()
         known = self.policies._fact_names
         for name, column in raw.items():
@@ -200,44 +201,55 @@ class _Batch:
 
     # -- deciding --------------------------------------------------------------------------------
     def decide(self) -> None:
-        n = self.n
-        ok = np.ones(n, dtype=bool)
-        if self.errors:
-            rows = np.fromiter(self.errors, dtype=np.int64)
-            ok[rows] = False
-            for r in rows.tolist():
-                self.outcome[r] = self._intern_outcome(("error", (), (), (), tuple(self.errors[r])))
+        """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
+        then whether the decision is in force, then the facts."""
         period_of = self._periods()
-        keys = np.where(ok, period_of, -1)
-        for key in np.unique(keys).tolist():
+        for key in np.unique(period_of).tolist():
+            rows = np.flatnonzero(period_of == key)
             if key < 0:
+                self._errors_of(rows, dates_only=True)
                 continue
-            rows = np.flatnonzero(keys == key)
-            self._decide_period(rows)
+            day, known = self._days_at(int(rows[0]))
+            if self.policies.plan_for(self.decision, day, "none", self.presume, known).error is not None:
+                self._scalar_rows(rows, None)  # not in force on these days: evaluate() says so, per day
+                continue
+            if self.errors:
+                bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
+                self._errors_of(rows[bad])
+                rows = rows[~bad]
+            if len(rows):
+                self._decide_period(rows)
+
+    def _errors_of(self, rows, dates_only=False) -> None:
+        for r in rows.tolist():
+            errs = self.errors[r]
+            if dates_only:
+                errs = [e for e in errs if e[0] in self.date_columns] or errs
+            self.outcome[r] = self._intern_outcome(("error", (), (), (), tuple(errs)))
+
+    def _days_at(self, r: int):
+        return _at(self.day, r), None if self.known is None else _at(self.known, r)
 
     def _periods(self) -> np.ndarray:
-        """A period number per row (as of, and as known on), -1 where the day is bad."""
+        """A period key per row (as of, and as known on), -1 where a day is bad."""
         p = self.policies
-        cols = [self.day] + ([self.known] if self.known is not None else [])
-        per = []
-        for col in cols:
-            marks = [-1 if d is None else (p.period(d)[0] if col is self.day else p.period(_ANY_DAY, d)[1])
-                     for d in col.uniq]
-            per.append(Col(col.codes, marks))
-        key, _, _ = _combined(per)
-        if key is None:
-            return np.zeros(self.n, dtype=np.int64)
-        _, inverse = np.unique(key, return_inverse=True)
-        return inverse.astype(np.int64)
+        radix = max(len(p.change_dates()), len(p.known_dates())) + 2
+        keys = np.zeros(self.n, dtype=np.int64)
+        bad = np.zeros(self.n, dtype=bool)
+        for col, which in ((self.day, 0), (self.known, 1)):
+            if col is None:
+                continue
+            marks = np.asarray([-1 if d is None else p.period(d)[0] if which == 0 else p.period(_ANY_DAY, d)[1]
+                                for d in col.uniq], dtype=np.int64)
+            per_row = np.full(self.n, marks[0]) if col.codes is None else marks[col.codes]
+            bad |= per_row < 0
+            keys = keys * radix + per_row + 1
+        keys[bad] = -1
+        return keys
 
     def _decide_period(self, rows: np.ndarray) -> None:
-        first = int(rows[0])
-        day = _at(self.day, first)
-        known = None if self.known is None else _at(self.known, first)
+        day, known = self._days_at(int(rows[0]))
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
-        if plan.error is not None:  # the decision is not in force on these days: say so on each row
-            self._scalar_rows(rows, "not in force")
-            return
         facts = {name: col.take(rows) for name, col in self.facts.items()}
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, None, self.day.take(rows), presumed)
@@ -288,8 +300,7 @@ class _Batch:
 
     def _scalar(self, r: int):
         """The scalar engine's answer for row r: (outcome, value)."""
-        day = _at(self.day, r)
-        known = None if self.known is None else _at(self.known, r)
+        day, known = self._days_at(r)
         try:
             d = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit", presume=self.presume,
                                        known_on=known)
@@ -338,17 +349,10 @@ class _Batch:
         columns = {"row": pa.array(np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64))}
         values = value_columns(self.values, self.rule.type)
         outcome_ids = pa.array(self.outcome)
-        unfit = {}  # value id -> the problem of a value its column cannot hold exactly
-        for name, (arr, bad) in values.items():
-            for i in bad:
-                unfit.setdefault(i, f"{name}: {self.values[i]} has more decimal places than the column holds")
-        if unfit:
-            self._unfit(unfit)
-            outcome_ids = pa.array(self.outcome)
         status = pa.array([o[0] for o in self.outcomes], type=pa.string())
         columns["status"] = status.take(outcome_ids)
         vids = pa.array(self.value, mask=self.value < 0)
-        for name, (arr, _) in values.items():
+        for name, arr in values.items():
             columns[name] = arr.take(vids)
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
             columns[name] = pa.array([list(o[i]) for o in self.outcomes], type=_LIST).take(outcome_ids)
@@ -364,13 +368,6 @@ class _Batch:
         self.meta["statuses"] = by_status
         self.meta["input_errors"] = len(self.errors)
         return pa.table(columns)
-
-    def _unfit(self, unfit: dict) -> None:
-        for vid, problem in unfit.items():
-            for r in np.flatnonzero(self.value == vid).tolist():
-                o = self.outcomes[self.outcome[r]]
-                self.outcome[r] = self._intern_outcome(("error", o[1], (), (), ((None, problem),)))
-                self.value[r] = -1
 
 
 import datetime as _dt  # noqa: E402

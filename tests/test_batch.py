@@ -1,0 +1,139 @@
+"""evaluate_batch decides every row as evaluate() decides the same case.
+
+Every public decision of ldp, cap, etm and qs is checked on random cases drawn from its
+fact declarations (tests/batch_cases.py): status, value, deciding clauses, missing facts,
+presumptions relied on, and the problems of rows that cannot be decided.  The everyday run
+draws a few hundred cases per decision; POLICYENGINE_HEAVY=1 (run by .ci/run) draws
+100,000 per decision.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from batch_cases import CaseMaker, batch_rows, same, scalar  # noqa: E402
+from policyengine.batch.engine import metadata  # noqa: E402
+from policyengine.errors import InputError, UnknownDecisionError  # noqa: E402
+
+import policyengine  # noqa: E402
+
+HEAVY = os.environ.get("POLICYENGINE_HEAVY") == "1"
+CASES = 100_000 if HEAVY else 60
+DAY = "__as_of"
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return policyengine.load("policies")
+
+
+def _public(policies):
+    return [d for d in policies.decisions if d.split(".")[0] in ("ldp", "cap", "etm", "qs")]
+
+
+def _check(policies, decision, facts, days):
+    table = policies.evaluate_batch(decision, [dict(f, **{DAY: d}) for f, d in zip(facts, days)], as_of_column=DAY)
+    got = batch_rows(table, policies.rule(decision).type)
+    assert table.num_rows == len(facts)
+    for i, (f, d) in enumerate(zip(facts, days)):
+        expected = scalar(policies, decision, f, d)
+        assert same(expected, got[i]), f"{decision} row {i + 1}: facts {f} as of {d}\n  evaluate(): {expected}\n  batch: {got[i]}"
+    meta = metadata(table)
+    assert not [f for f in meta["fallbacks"] if "disagree" in f["reason"]], meta["fallbacks"]
+    return table, meta
+
+
+def test_every_public_decision_batch_equals_scalar(policies):
+    decisions = _public(policies)
+    assert len(decisions) > 150
+    columnar = 0
+    for decision in decisions:
+        facts, days = CaseMaker(policies, decision).cases(CASES)
+        _, meta = _check(policies, decision, facts, days)
+        columnar += meta["columnar_rows"]
+    assert columnar > 0.5 * CASES * len(decisions)  # most rows are decided column-wise, not by the fallback
+
+
+@settings(max_examples=60 if not HEAVY else 400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10 ** 6), size=st.integers(1, 40),
+       decision=st.sampled_from(["ldp.pay.annual_rate", "ldp.pay.job_rate", "ldp.performance_pay",
+                                 "ldp.performance_pay_admin.eligible", "cap.eligible", "qs.meets_standard",
+                                 "etm.questionnaire_required"]))
+def test_property_batch_equals_scalar(policies, seed, size, decision):
+    if decision not in policies.rules:
+        pytest.skip(f"{decision} not bundled")
+    facts, days = CaseMaker(policies, decision, seed).cases(size)
+    _check(policies, decision, facts, days)
+
+
+def test_pay_table_versions_change_on_the_same_days(policies):
+    """PL-03 step 2 either side of each revision of the s. 12 table (Appendix B, 12)."""
+    days = ["2008-04-01", "2008-04-02", "2009-04-01", "2009-04-02", "2010-04-01", "2010-04-02"]
+    t = policies.evaluate_batch("ldp.pay.annual_rate", {"level": ["PL-03"] * 6, "step": [2] * 6, "day": days},
+                                as_of_column="day")
+    assert t.column("value").to_pylist() == [Decimal("63544"), Decimal("64497"), Decimal("64497"),
+                                             Decimal("65464"), Decimal("65464"), Decimal("66446")]
+    assert t.column("clauses").to_pylist() == [["ldp.B.12"]] * 6
+
+
+def test_bad_rows_are_listed_not_lost(policies):
+    rows = [{"level": "PL-03", "step": 2}, {"level": "PL-9", "step": 2}, {"level": "PL-03", "step": "two"},
+            {"level": "PL-06", "step": 1}, {"step": 1}, {"level": "PL-03", "step": 2, "levl": "PL-01"}]
+    t = policies.evaluate_batch("ldp.pay.annual_rate", rows, as_of="2008-06-01")
+    assert t.column("row").to_pylist() == [1, 2, 3, 4, 5, 6]
+    assert t.column("status").to_pylist() == ["decided", "error", "error", "refused", "undetermined", "error"]
+    errors = t.column("errors").to_pylist()
+    assert errors[1] == [{"fact": "level", "problem": "fact 'level': 'PL-9' is not one of PL-01, PL-02, PL-03, "
+                                                      "PL-04, PL-05, PL-06"}]
+    assert errors[2][0]["fact"] == "step" and "whole number" in errors[2][0]["problem"]
+    assert errors[5][0]["problem"].startswith("unknown fact 'levl'")
+    assert t.column("missing").to_pylist()[4] == ["level"]
+    assert metadata(t)["statuses"] == {"decided": 1, "undetermined": 1, "refused": 1, "conflict": 0, "error": 3}
+
+
+def test_inputs_of_every_shape_give_one_answer(policies):
+    cols = {"level": ["PL-01", "PL-05"], "step": [1, 3]}
+    expected = [Decimal("50661"), Decimal("83974")]  # Appendix B, 12, rates B (2008-04-02)
+    shapes = [cols, [{"level": "PL-01", "step": 1}, {"level": "PL-05", "step": 3}], pa.table(cols)]
+    try:
+        import polars
+        shapes.append(polars.DataFrame(cols))
+    except ImportError:
+        pass
+    for data in shapes:
+        t = policies.evaluate_batch("ldp.pay.annual_rate", data, as_of=dt.date(2008, 6, 1))
+        assert t.column("value").to_pylist() == expected, type(data)
+
+
+def test_records_become_value_columns_and_money_stays_decimal(policies):
+    t = policies.evaluate_batch("ldp.transition.holding_rate",
+                                [{"holding_rate": Decimal("120000.125"), "level": "PL-03", "program": "MTP"}],
+                                as_of="2008-06-01")
+    names = t.column_names
+    assert "value.rate_of_pay" in names and "value.continues" in names
+    assert pa.types.is_decimal(t.schema.field("value.rate_of_pay").type)
+
+
+def test_bad_calls_are_clear(policies):
+    with pytest.raises(UnknownDecisionError, match="did you mean"):
+        policies.evaluate_batch("ldp.pay.anual_rate", {"level": ["PL-01"]}, as_of="2008-06-01")
+    with pytest.raises(InputError, match="as_of"):
+        policies.evaluate_batch("ldp.pay.annual_rate", {"level": ["PL-01"]})
+    with pytest.raises(InputError, match="no column 'day'"):
+        policies.evaluate_batch("ldp.pay.annual_rate", {"level": ["PL-01"]}, as_of_column="day")
+    with pytest.raises(InputError, match="different lengths"):
+        policies.evaluate_batch("ldp.pay.annual_rate", {"level": ["PL-01"], "step": [1, 2]}, as_of="2008-06-01")
+
+
+def test_known_on_column(policies):
+    """As known on 2009-04-22 the C rates (approved 2009-04-23) are not yet known."""
+    t = policies.evaluate_batch("ldp.pay.annual_rate", {"level": ["PL-03"] * 2, "step": [2] * 2,
+                                                        "known": ["2009-04-22", "2009-04-23"]},
+                                as_of="2009-06-01", known_on_column="known")
+    assert t.column("value").to_pylist() == [Decimal("64497"), Decimal("65464")]
