@@ -40,7 +40,7 @@ class _Bad:
 
 def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str | None = None,
                    known_on=None, known_on_column: str | None = None, presume: bool = True,
-                   scheduler=None, row_offset: int = 0) -> pa.Table:
+                   scheduler=None, row_offset: int = 0, input_errors: dict | None = None) -> pa.Table:
     """Decide `decision` for every row of `data` (a mapping of column -> sequence, a list of
     fact dicts, a pandas or Polars DataFrame, or an Arrow table) as of `as_of` or each row's
     `as_of_column`, and as known on `known_on` / `known_on_column` when given.
@@ -50,6 +50,8 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
     `errors`, and `subject_id` when the input has it.  Its schema metadata (JSON under
     b"policyengine") gives the decision, the policy hash and how the rows were computed.
     With `scheduler` (a dask.distributed Client), the rows are split across its workers.
+    `input_errors` ({row index: [(fact or None, problem)]}) are problems a file reader found
+    on rows (a line that is not JSON): those rows are reported with them, not decided.
     """
     if scheduler is not None:
         from .distributed import evaluate_distributed
@@ -67,6 +69,8 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
             raise InputError([f"no column '{name}' in the input{did_you_mean(name, raw)}"])
     batch = _Batch(policies, rule, n, presume)
     batch.read_facts(raw, {as_of_column, known_on_column} - {None})
+    for r, problems in (input_errors or {}).items():
+        batch.errors.setdefault(r, []).extend(problems)
     batch.read_days(raw, as_of, as_of_column, known_on, known_on_column)
     batch.decide()
     table = batch.table(row_offset, raw.get(SUBJECT))

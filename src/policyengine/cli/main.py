@@ -12,21 +12,30 @@ sets `func` on each; main() parses, resolves the policy folder, and calls `args.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from .. import __version__
 from ..errors import InputError, NotInForceError, PolicyEngineError, PolicyError
-from ..policies import load
-from . import check, diff, docs, eval as eval_, log, report, serve, test
 from .args import (DEFAULT_POLICIES, EXIT_BROKEN_PIPE, EXIT_INPUT, EXIT_NOT_IN_FORCE, EXIT_OK,  # noqa: F401
                    EXIT_POLICY, FOLDER, read_facts, resolve_policies)
 
 _read_facts = read_facts  # the name audit/retro.py and its tests know the reader of --facts/--fact by
-GROUPS = (check, eval_, report, log, test, diff, docs, serve)
+# Each group: (module of this package, its register function), in the order `--help` lists them.
+GROUPS = {"check": ("check", "register"), "eval": ("eval", "register"), "retro": ("eval", "register_retro"),
+          "report": ("report", "register"), "log": ("log", "register"), "test": ("test", "register"),
+          "diff": ("diff", "register"), "docs": ("docs", "register"), "serve": ("serve", "register"), "batch": ("batch", "register")}
+# Each command and its group.  A command line naming one builds (and imports) only that group, so
+# that `eval` starts without what `check`, `docs` or `serve` need (z3, networkx, the HTTP stack).
+COMMANDS = {"validate": "check", "check": "check", "lint": "check", "inventory": "check", "decisions": "check",
+            "eval": "eval", "explain-diff": "eval", "query": "eval", "retro": "retro", "report": "report",
+            "log": "log", "test": "test", "diff": "diff", "docs": "docs", "requirements": "docs", "graph": "docs",
+            "impact": "docs", "serve": "serve", "batch": "batch"}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: with every command, or with only the group of `command`."""
     p = argparse.ArgumentParser(prog="policyengine", description=__doc__.split("\n\n")[0],
                                 epilog="Exit codes: 0 decided/undetermined, 1 invalid policies, "
                                        "2 bad input or refused, 3 not in force. Every command that reads "
@@ -34,13 +43,15 @@ def _parser() -> argparse.ArgumentParser:
                                        f"{DEFAULT_POLICIES}).")
     p.add_argument("--version", action="version", version=f"policyengine {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for group in GROUPS:
-        group.register(sub)
+    for group in ([COMMANDS[command]] if command in COMMANDS else GROUPS):
+        module, register = GROUPS[group]
+        getattr(importlib.import_module(f"{__package__}.{module}"), register)(sub)
     return p
 
 
 def _load(path: str):
     """The one loader of the command line (args.load_policies calls it; tests replace it)."""
+    from ..policies import load
     return load(path)
 
 
@@ -48,7 +59,8 @@ def _parse(argv):
     """Parse argv.  argparse gives an optional positional (the policy folder) nothing when an
     option comes between it and the positionals before it (`eval ID --as-of D policies`), and
     calls the folder unrecognized: it is put where it belongs here."""
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args, extra = parser.parse_known_args(argv)
     if extra:
         leaf = getattr(args, "_parser", parser)
