@@ -139,6 +139,16 @@ def apply(fn, cols) -> Col:
     return Col(mapping[inverse], uniq) if len(uniq) > 1 else Col.const(uniq[0])
 
 
+def combination(cols) -> Col:
+    """A column whose value is which combination of the operands' values a row has (each
+    combination present is one value): no Python work per row or per combination."""
+    key, _, _ = _combined(cols)
+    if key is None:
+        return Col.const(0)
+    _, inverse = np.unique(key, return_inverse=True)
+    return Col(inverse.astype(np.int64), list(range(int(inverse.max()) + 1)))
+
+
 def classes(col: Col, by_value: bool):
     """Per-row class of a column's outcome, for telling evaluation paths apart: unknown,
     failed, true, false, or a value (each distinct value, with by_value)."""

@@ -21,7 +21,7 @@ from ..model.elements import SelectBody
 from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
-from .columns import FAILED, MISSING, Col, apply, classes
+from .columns import FAILED, MISSING, Col, apply, classes, combination
 
 
 class Unsupported(Exception):
@@ -180,7 +180,7 @@ class PeriodCompiler:
             return _outcome(fn, env)
         for name in facts:
             self._fact(name)  # given or not: on the path
-        self.seen.append((apply(lambda values: values, cols), True))
+        self.seen.append((combination(cols), True))
         return apply(run, cols)
 
     def _table_version(self, table):
