@@ -40,7 +40,7 @@ class Policies(PolicyEvaluator):
         status, value, deciding clauses, missing facts, presumptions and input errors, equal
         to evaluate()'s for the same case (see batch/engine.py; needs the `batch` extra)."""
         try:
-            from .batch.engine import evaluate_batch
+            from .batch import evaluate_batch
         except ImportError as exc:  # numpy / pyarrow not installed
             from .errors import InputError
             raise InputError([f"evaluate_batch needs the batch extra: pip install 'policyengine[batch]' ({exc})"]) from None

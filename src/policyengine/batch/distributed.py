@@ -20,13 +20,14 @@ _LOADED: dict = {}  # policy hash -> Policies, in each worker process
 def _policies_on_worker(policy_hash: str, sources: dict):
     p = _LOADED.get(policy_hash)
     if p is None:
-        from ..policies import load
+        from ..runtime.evaluator import PolicyEvaluator
+        from ..source.loader import load_model
         root = Path(tempfile.mkdtemp(prefix=f"policyengine-{policy_hash[7:19]}-"))
         for rel, data in sources.items():
             f = root / rel
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_bytes(data)
-        p = load(root)
+        p = PolicyEvaluator(load_model(root))
         if p.policy_hash != policy_hash:
             raise RuntimeError(f"the policies rebuilt on this worker hash to {p.policy_hash}, not {policy_hash}")
         _LOADED[policy_hash] = p
@@ -56,7 +57,7 @@ def evaluate_distributed(policies, decision, data, client, **options) -> pa.Tabl
     tables = client.gather(futures)
     if not tables:
         from .engine import evaluate_batch
-        return evaluate_batch(policies, decision, data, row_offset=row_offset, **options)
+        return evaluate_batch(policies, decision, data, row_offset=row_offset, **options)  # no rows
     metas = [metadata(t) for t in tables]
     meta = dict(metas[0])
     for k in ("rows", "columnar_rows", "scalar_rows", "paths", "scalar_evaluations", "input_errors"):

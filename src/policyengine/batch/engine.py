@@ -54,9 +54,7 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
     on rows (a line that is not JSON): those rows are reported with them, not decided.
     """
     if scheduler is not None:
-        from .distributed import evaluate_distributed
-        return evaluate_distributed(policies, decision, data, scheduler, as_of=as_of, as_of_column=as_of_column,
-                                    known_on=known_on, known_on_column=known_on_column, presume=presume)
+        raise InputError(["a scheduler is taken by policyengine.batch.evaluate_batch, which hands the rows to it"])
     started = time.perf_counter()
     rule = policies.rule(decision)
     if (as_of is None) == (as_of_column is None):

@@ -38,7 +38,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..batch import io
-    from ..batch.engine import STATUSES, evaluate_batch, metadata
+    from ..batch import evaluate_batch
+    from ..batch.engine import STATUSES, metadata
     if args.chunk_size < 1:
         raise InputError([f"--chunk-size: expected a positive number of rows, got {args.chunk_size}"])
     io.file_format(args.input, "--in")
