@@ -121,9 +121,10 @@ def _dask(address: str):
 
 
 def _log_chunk(policies, args, columns, table, log) -> None:
-    """One log record per decided, undetermined or refused row, in one transaction per chunk.
-    A record holds the full audit trace, so each row is evaluated by the scalar engine here."""
-    from ..audit.records import record_many
+    """One log record per decided, undetermined or refused row, in one transaction per chunk
+    where the log offers record_many (else one per record).  A record holds the full audit
+    trace, so each row is evaluated by the scalar engine here."""
+    from ..audit import records
     from ..batch.engine import _columns
     from ..runtime.evaluator import SUBJECT
     n, cols = _columns(columns)
@@ -139,8 +140,11 @@ def _log_chunk(policies, args, columns, table, log) -> None:
         known = args.known_on or (_py(cols[args.known_on_column][i]) if args.known_on_column else None)
         decisions.append(policies.evaluate(args.decision, facts, day, presume=not args.no_presume, known_on=known))
         subjects.append(_py(cols[SUBJECT][i]) if SUBJECT in cols else None)
-    if decisions:
-        record_many(policies, decisions, log, subjects=subjects)
+    if decisions and hasattr(records, "record_many"):
+        records.record_many(policies, decisions, log, subjects=subjects)
+    else:
+        for d, s in zip(decisions, subjects):
+            records.record(policies, d, log, s)
 
 
 def _py(v):
