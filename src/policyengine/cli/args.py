@@ -106,7 +106,7 @@ def read_facts(args) -> dict:
     error is reported, with its line and column; a YAML flow mapping ({level: PL-06})
     is still read, as YAML, when the file is not named .json.
     """
-    from ..source.yamlsource import SourceError, decode, load_yaml, read_source
+    from ..source.files import SourceError, decode, read_source
 
     facts: dict = {}
     if args.facts:
@@ -140,6 +140,7 @@ def read_facts(args) -> dict:
             except RecursionError:
                 json_problem = f"--facts {name}: JSON nested too deeply"
         if not looks_json or (json_problem and suffix != ".json"):  # YAML (a flow mapping looks like JSON)
+            from ..source.yamlsource import load_yaml
             data, _, problems = load_yaml(text, name)
             if problems:
                 raise InputError([json_problem] if json_problem else [f"--facts {p}" for p in problems])

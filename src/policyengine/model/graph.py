@@ -1,12 +1,16 @@
-"""The dependency graph of rules, tables and facts (networkx).
+"""The dependency graph of rules, tables and facts.
 
 Edges run from what is used to what uses it, so a topological order evaluates
 dependencies first.  Each edge remembers where the reference is written, so a cycle
 can be reported link by link.
+
+The graph is kept as plain dicts, which is all evaluation needs (what a decision
+depends on), so a model from the cache unpickles without networkx, whose import costs
+more than the rest of `policyengine eval`.  The checks the loader runs (cycles, depth,
+order) and the tools that draw or walk the graph use `g`, a networkx DiGraph built from
+the dicts on first use.
 """
 from __future__ import annotations
-
-import networkx as nx
 
 from .. import limits
 from ..errors import Location, Problem
@@ -18,17 +22,47 @@ def node(kind: str, name: str) -> tuple[str, str]:
 
 class DependencyGraph:
     def __init__(self):
-        self.g = nx.DiGraph()
+        self._nodes: dict[tuple, dict] = {}  # node -> attributes, in the order first seen
+        self._succ: dict[tuple, dict[tuple, Location | None]] = {}  # used -> {user: where written}
+        self._pred: dict[tuple, dict[tuple, Location | None]] = {}  # user -> {used: where written}
+        self._g = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_g": None}  # the networkx view is rebuilt when wanted, never pickled
+
+    def _node(self, n: tuple) -> None:
+        if n not in self._nodes:
+            self._nodes[n], self._succ[n], self._pred[n] = {}, {}, {}
 
     def add(self, kind: str, name: str, **attrs) -> None:
-        self.g.add_node((kind, name), **attrs)
+        self._node((kind, name))
+        self._nodes[(kind, name)].update(attrs)
+        self._g = None
 
     def link(self, used: tuple, user: tuple, location: Location | None) -> None:
-        if not self.g.has_edge(used, user):
-            self.g.add_edge(used, user, location=location)
+        self._node(used)
+        self._node(user)
+        if user not in self._succ[used]:
+            self._succ[used][user] = location
+            self._pred[user][used] = location
+            self._g = None
+
+    @property
+    def g(self):
+        """The graph as a networkx DiGraph (nodes and edges in the order they were added; each edge's
+        `location`), for reading: changes to it are not seen by the methods below."""
+        if self._g is None:
+            import networkx as nx
+            g = nx.DiGraph()
+            g.add_nodes_from(self._nodes.items())
+            g.add_edges_from((used, user, {"location": loc}) for used, users in self._succ.items()
+                             for user, loc in users.items())
+            self._g = g
+        return self._g
 
     def cycles(self) -> list[Problem]:
         """One problem per cycle among rules, naming each link and where it is written."""
+        import networkx as nx
         problems = []
         rules_only = self.g.subgraph(n for n in self.g if n[0] == "rule")
         for comp in nx.strongly_connected_components(rules_only):
@@ -39,10 +73,10 @@ class DependencyGraph:
             cycle = nx.find_cycle(rules_only.subgraph(comp))
             links = []
             for used, user in cycle:
-                loc = self.g.edges[used, user].get("location")
+                loc = self._succ[used][user]
                 links.append(f"'{user[1]}' uses '{used[1]}' at {loc}")
             names = [user[1] for _, user in cycle] + [cycle[0][1][1]]
-            first = self.g.edges[cycle[0]].get("location")
+            first = self._succ[cycle[0][0]][cycle[0][1]]
             problems.append(Problem(first, "cycle: " + " -> ".join(names) + "; " + "; ".join(links)))
         return problems
 
@@ -52,30 +86,44 @@ class DependencyGraph:
         Evaluation nests one call per link, so a long chain would exhaust the stack; the
         longest path of the (acyclic: call after `cycles`) rule graph is found iteratively.
         """
+        import networkx as nx
         rules_only = self.g.subgraph(n for n in self.g if n[0] == "rule")
         chain = nx.dag_longest_path(rules_only)
         if len(chain) <= limits.MAX_RULE_DEPTH:
             return []
-        where = self.g.edges[chain[-2], chain[-1]].get("location")
+        where = self._succ[chain[-2]][chain[-1]]
         return [Problem(where, f"chain of {len(chain)} rules using rules, from '{chain[-1][1]}' down to "
                                f"'{chain[0][1]}' (at most {limits.MAX_RULE_DEPTH}): evaluation would nest too "
                                f"deeply; compute intermediate values in fewer steps")]
 
     def order(self) -> list[tuple]:
+        import networkx as nx
         return list(nx.topological_sort(self.g))
+
+    def _reach(self, start: tuple, step: dict) -> set[tuple]:
+        if start not in step:
+            raise KeyError(f"{start} is not in the dependency graph")
+        seen: set[tuple] = set()
+        todo = [start]
+        while todo:
+            for n in step[todo.pop()]:
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        seen.discard(start)
+        return seen
 
     def dependencies(self, kind: str, name: str) -> set[tuple]:
         """Everything the node uses, directly or not."""
-        return nx.ancestors(self.g, (kind, name))
+        return self._reach((kind, name), self._pred)
 
     def dependents(self, kind: str, name: str) -> set[tuple]:
         """Everything that uses the node, directly or not."""
-        return nx.descendants(self.g, (kind, name))
+        return self._reach((kind, name), self._succ)
 
     def facts_of(self, rule_id: str) -> set[str]:
         return {n[1] for n in self.dependencies("rule", rule_id) if n[0] == "fact"}
 
     def unused_rules(self, decisions: set[str]) -> list[str]:
         """Rules nothing uses and that are not public decisions."""
-        return sorted(n[1] for n in self.g if n[0] == "rule" and n[1] not in decisions
-                      and self.g.out_degree(n) == 0)
+        return sorted(n[1] for n in self._nodes if n[0] == "rule" and n[1] not in decisions and not self._succ[n])

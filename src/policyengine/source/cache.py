@@ -11,12 +11,12 @@ misses.  POLICYENGINE_CACHE=off turns the cache off.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
 import pickle
 import stat
-import tempfile
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -34,14 +34,19 @@ def folder() -> Path:
 
 
 def _code() -> str:
-    """The engine's code as loaded: every module, grammar and schema (path, size, mtime)."""
+    """The engine's code as loaded: every module, grammar and schema (path, size, mtime).
+    os.walk rather than pathlib: this runs at every start, and pathlib took several ms."""
     global _CODE
     if _CODE is None:
         h = hashlib.sha256()
-        for p in sorted(_PACKAGE.rglob("*")):
-            if p.suffix in (".py", ".lark", ".json") and p.is_file():
-                st = p.stat()
-                h.update(f"{p.relative_to(_PACKAGE)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        files = []
+        for top, dirs, names in os.walk(_PACKAGE):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            rel = os.path.relpath(top, _PACKAGE)
+            files += [(rel, n) for n in names if n.endswith((".py", ".lark", ".json"))]
+        for rel, name in sorted(files):
+            st = os.stat(os.path.join(_PACKAGE, rel, name))
+            h.update(f"{rel}/{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
         _CODE = h.hexdigest()
     return _CODE
 
@@ -96,13 +101,25 @@ def get(entry: str):
         st = os.stat(path, follow_symlinks=False)
         if not stat.S_ISREG(st.st_mode) or not _own(path, st):
             return None
-        blob = path.read_bytes()
+        blob = memoryview(path.read_bytes())
         mac, payload = blob[:32], blob[32:]
         if not hmac.compare_digest(mac, hmac.new(secret, payload, hashlib.sha256).digest()):
             return None
-        return pickle.loads(payload)
+        return _unpickle(payload)
     except Exception:  # noqa: BLE001 - the cache only ever saves time: any doubt means a fresh load
         return None
+
+
+def _unpickle(payload: bytes):
+    """pickle.loads with the cyclic collector paused: a model is tens of thousands of new objects,
+    none of them garbage, and the collections they would trigger cost twice the unpickling."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(payload)
+    finally:
+        if was:
+            gc.enable()
 
 
 def put(entry: str, model) -> None:
@@ -115,6 +132,7 @@ def put(entry: str, model) -> None:
             return
         where, secret = place
         payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        import tempfile  # only to write: reading the cache does without it
         fd, tmp = tempfile.mkstemp(dir=where, suffix=".tmp")
     except Exception:  # noqa: BLE001 - a cache that cannot be written is only a slower load next time
         return

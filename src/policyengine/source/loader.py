@@ -9,27 +9,41 @@ import datetime as dt
 import hashlib
 import json
 import re
-from importlib import resources
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from ..expr import typecheck
 from ..errors import Location, PolicyError, Problem, did_you_mean
-from ..expr.parser import ExprSyntaxError, parse
 from ..runtime.facts import Bad, bound_problems, converter
 from ..model.elements import (SCALARS, Catalogue, Condition, ConditionsBody, Entry, ExceptionClause, Expr, FactDecl,
                               GapBody, Instrument, Label, Presumption, Query, RecordBody, Rule, RuleVersion, Section,
                               SelectBody, Table, TableKey, TableVersion, Type, ValueBody)
 from ..model.policy import PolicyModel
 from . import cache
-from .yamlsource import SourceError, SourceMap, decode, load_yaml, read_source
+from .files import SourceError, SourceMap, decode, read_source
 
-SCHEMA_DIR = resources.files("policyengine") / "schemas"  # package data: found in any installation
 FORMAT = "policyengine/1"
 _CITATION = re.compile(r"(?:Appendix\s+([A-Z])(?:\s*,\s*|\s+))?(?:(?:s\.|section)\s*)?([0-9]+(?:\.[0-9]+)*)?((?:\([0-9a-z]+\))*)")
+
+
+def _schemas():
+    """The package's schemas (package data: found in any installation)."""
+    from importlib import resources  # here, not above: not needed to load a model from the cache
+    return resources.files("policyengine") / "schemas"
+
+
+def __getattr__(name: str):
+    """SCHEMA_DIR, made when first asked for (see _schemas)."""
+    if name == "SCHEMA_DIR":
+        globals()[name] = _schemas()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_yaml(text: str, file: str):
+    """yamlsource.load_yaml, imported on first use: PyYAML is not needed for a model from the cache."""
+    from .yamlsource import load_yaml as parse
+    return parse(text, file)
 
 
 def policy_files(root: Path) -> list[Path]:
@@ -71,7 +85,8 @@ _VALIDATOR = None
 def schema_validator() -> jsonschema.Draft202012Validator:
     global _VALIDATOR
     if _VALIDATOR is None:
-        schema = json.loads((SCHEMA_DIR / "policy.schema.json").read_text())
+        import jsonschema  # here, not above: a model from the cache is never schema-checked again
+        schema = json.loads((_schemas() / "policy.schema.json").read_text())
         _VALIDATOR = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     return _VALIDATOR
 
@@ -247,6 +262,7 @@ class _Builder:
     # -- common pieces -------------------------------------------------------------
     def expr(self, raw, smap: SourceMap, path: tuple) -> Expr | None:
         source = raw if isinstance(raw, str) else ("true" if raw is True else "false" if raw is False else str(raw))
+        from ..expr.parser import ExprSyntaxError, parse  # lark: only when files are read, not from the cache
         try:
             node = parse(source)
         except ExprSyntaxError as exc:
@@ -590,6 +606,7 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
         entry = cache.key(root, policy_hash(sources))
         cached = cache.get(entry)
         if cached is not None:
+            cached.sources = sources  # the files just read, whose hash is in the entry's key: kept out of it
             return cached
     parsed = []
     shapeless = False  # a file failed its schema: names it defines are unknown, so skip name checks
@@ -646,6 +663,7 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
     b.check_queries()
     graph = None
     if not shapeless:
+        from ..expr import typecheck
         graph, problems = typecheck.check(b.instruments, b.facts, b.rules, b.tables)
         b.problems.extend(problems)
     if b.problems:
@@ -653,7 +671,11 @@ def load_model(root: str | Path = "policies", use_cache: bool = True) -> PolicyM
     model = PolicyModel(root, b.instruments, b.facts, b.rules, b.tables, graph, policy_hash(sources),
                         b.catalogues, b.queries, sources)
     if entry is not None:
-        cache.put(entry, model)
+        model.sources = {}  # a hit reads the files anyway (their hash is the key) and puts them back
+        try:
+            cache.put(entry, model)
+        finally:
+            model.sources = sources
     return model
 
 

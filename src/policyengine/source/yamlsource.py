@@ -7,108 +7,19 @@ read as exact Decimals (a policy's "0.288" must stay 0.288), and duplicate keys,
 YAML would silently collapse, are reported.
 
 Everything is bounded (limits.py), so that no file can hang the loader or exhaust memory:
-files are read only if regular and small enough, nesting is bounded, a value that
+files are read only if regular and small enough (files.py), nesting is bounded, a value that
 contains itself is refused, and the values built with aliases expanded are counted.
 """
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
 
 from ..errors import Location, Problem
-from ..limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
-
-Path = tuple
-
-
-@dataclass
-class SourceMap:
-    """Locations of the values of one YAML document, by path."""
-
-    file: str
-    positions: dict[Path, Location] = field(default_factory=dict)
-    key_positions: dict[Path, Location] = field(default_factory=dict)
-    scalar_styles: dict[Path, str | None] = field(default_factory=dict)
-
-    def at(self, path: Path, key: bool = False) -> Location:
-        """Location of the value at path, or of its nearest written ancestor."""
-        table = self.key_positions if key else self.positions
-        p = tuple(path)
-        while p:
-            if p in table:
-                return table[p]
-            if p in self.positions:
-                return self.positions[p]
-            p = p[:-1]
-        return self.positions.get((), Location(self.file, 1, 1))
-
-    def inside(self, path: Path, line: int, col: int) -> Location:
-        """Location of (line, col) inside the string scalar at path (both 1-based)."""
-        base = self.at(path)
-        style = self.scalar_styles.get(tuple(path))
-        if style in ("|", ">"):
-            return Location(self.file, base.line + line, col + 2)
-        quote = 1 if style in ('"', "'") else 0
-        if line == 1:
-            return Location(self.file, base.line, base.col + quote + col - 1)
-        return Location(self.file, base.line + line - 1, col)
-
-
-class SourceError(Exception):
-    """A file that cannot be read as policy text; carries the located problem."""
-
-    def __init__(self, problem: Problem):
-        self.problem = problem
-        super().__init__(str(problem))
-
-
-def read_source(path: FilePath, file: str | None = None) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES, or SourceError.
-
-    A FIFO would block forever and a link to /dev/zero never ends, so anything but a
-    regular file (symlinks resolved) is refused before it is opened, and no more than
-    MAX_FILE_BYTES + 1 bytes are ever read.
-    """
-    file = file or str(path)
-    where = Location(file, 1, 1)
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise SourceError(Problem(where, "not a regular file"))
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as fh:
-            info = os.fstat(fh.fileno())  # the file opened may not be the one stat()ed
-            if not stat.S_ISREG(info.st_mode):
-                raise SourceError(Problem(where, "not a regular file"))
-            if info.st_size > MAX_FILE_BYTES:
-                raise SourceError(Problem(where, _too_big(info.st_size)))
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(Problem(where, f"cannot read file: {exc.strerror or exc}")) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SourceError(Problem(where, _too_big(len(raw))))
-    return raw
-
-
-def _too_big(size: int) -> str:
-    return f"file too large: {size:,} bytes, the limit is {MAX_FILE_BYTES:,}"
-
-
-def decode(raw: bytes, file: str) -> str:
-    """UTF-8 text of raw, or SourceError at the line and column of the first bad byte."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        at = exc.start
-        line_start = raw.rfind(b"\n", 0, at) + 1
-        col = len(raw[line_start:at].decode("utf-8", errors="replace")) + 1
-        raise SourceError(Problem(Location(file, raw.count(b"\n", 0, at) + 1, col),
-                                  f"not UTF-8 text (byte 0x{raw[at]:02x} at offset {at})")) from None
+from ..limits import MAX_YAML_DEPTH, MAX_YAML_NODES
+from .files import Path, SourceError, SourceMap, decode, read_source  # noqa: F401  (read with the parser, as before)
 
 
 class _Refused(yaml.MarkedYAMLError):
