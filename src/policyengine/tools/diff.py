@@ -211,8 +211,9 @@ def affected(old, new, rows, decisions, old_day, new_day, bad: list | None = Non
 
     Rows are dicts, or (line, dict) pairs.  A row that cannot be decided on either side (its facts
     or date are wrong, or it is not a record) is no change: when `bad` is given, each such row is
-    appended to it as {"row", "line", "decision", "errors"}."""
-    out = []
+    appended to it as {"row", "line", "decision", "errors"}.  Each side decides the whole
+    population at once, through the batch backend (batch/engine.py)."""
+    cases = []  # (row number, line, subject, facts, day before, day after)
     for n, item in enumerate(rows, 1):
         line, row = item if isinstance(item, tuple) else (None, item)
         if not isinstance(row, dict):
@@ -221,16 +222,20 @@ def affected(old, new, rows, decisions, old_day, new_day, bad: list | None = Non
             continue
         facts = {k: v for k, v in row.items() if k not in ("as_of", "subject_id")}
         try:
-            day_a = as_date(row["as_of"]) if "as_of" in row and old_day is None else old_day
-            day_b = as_date(row["as_of"]) if "as_of" in row and new_day is None else new_day
+            day_a = as_date(row["as_of"]) if "as_of" in row and old_day is None else as_date(old_day)
+            day_b = as_date(row["as_of"]) if "as_of" in row and new_day is None else as_date(new_day)
         except InputError as exc:
             if bad is not None:
                 bad.append({"row": n, "line": line, "decision": None, "errors": list(exc.problems)})
             continue
-        for did in decisions:
-            wanted = set(new.facts_of(did)) if did in new.rules else set()
-            own = {k: v for k, v in facts.items() if k in wanted}
-            a, b = _decide(old, did, own, day_a), _decide(new, did, own, day_b)
+        cases.append((n, line, row.get("subject_id"), facts, day_a, day_b))
+    out = []
+    for did in decisions:
+        wanted = set(new.facts_of(did)) if did in new.rules else set()
+        own = [{k: v for k, v in c[3].items() if k in wanted} for c in cases]
+        before = _decide_all(old, did, own, [c[4] for c in cases])
+        after = _decide_all(new, did, own, [c[5] for c in cases])
+        for (n, line, subject, _, _, _), a, b in zip(cases, before, after):
             if a.get("status") == b.get("status") == "bad":
                 if bad is not None:
                     bad.append({"row": n, "line": line, "decision": did, "errors": b["errors"]})
@@ -240,23 +245,46 @@ def affected(old, new, rows, decisions, old_day, new_day, bad: list | None = Non
                 if side["status"] == "bad":
                     side["status"] = "error"
             if a != b:
-                change = {"row": n, "subject": row.get("subject_id"), "decision": did, "before": a, "after": b}
+                change = {"row": n, "subject": subject, "decision": did, "before": a, "after": b}
                 delta = _delta(a.get("value"), b.get("value"))
                 if delta is not None:
                     change["difference"] = delta
                 out.append(change)
+    out.sort(key=lambda c: c["row"])  # row by row, each row's decisions in the order asked
     return out
 
 
-def _decide(policies, did, facts, day) -> dict:
-    try:
-        d = policies.evaluate(did, facts, as_of=day, trace="none")
-    except InputError as exc:  # the row's facts are wrong (or the decision is unknown on this side)
-        return {"status": "bad" if did in policies.rules else "error", "error": str(exc).splitlines()[0],
-                "errors": list(exc.problems)}
-    except PolicyEngineError as exc:
-        return {"status": "error", "error": str(exc).splitlines()[0]}
-    return {"status": d.status, "value": plain(d.value)}
+_DAY = "\0as_of"  # the column of each case's date: no fact can be named so
+
+
+def _decide_all(policies, did, facts: list, days: list) -> list[dict]:
+    """Each case's outcome on one side, as {"status", "value"} or {"status", "error"(, "errors")}."""
+    if did not in policies.rules:  # the decision is unknown on this side: an error on every row
+        try:
+            policies.rule(did)
+        except InputError as exc:
+            return [{"status": "error", "error": str(exc).splitlines()[0]} for _ in facts]
+    if not facts:
+        return []
+    table = policies.evaluate_batch(did, [dict(f, **{_DAY: d}) for f, d in zip(facts, days)], as_of_column=_DAY)
+    cols = table.to_pydict()
+    fields = [c for c in cols if c.startswith("value.")]
+    out = []
+    for i, status in enumerate(cols["status"]):
+        if status == "error":
+            errors = cols["errors"][i]
+            problems = [e["problem"] for e in errors]
+            if any(e["fact"] is not None for e in errors):  # the row's facts are wrong
+                out.append({"status": "bad", "error": problems[0], "errors": problems})
+            else:
+                out.append({"status": "error", "error": problems[0].splitlines()[0]})
+            continue
+        if status == "decided":
+            value = {f[len("value."):]: cols[f][i] for f in fields} if fields else cols["value"][i]
+        else:
+            value = None
+        out.append({"status": status, "value": plain(value)})
+    return out
 
 
 def _delta(a, b):
