@@ -40,7 +40,7 @@ _KEY_LIMIT = 1 << 62
 
 
 class Col:
-    """Per-row codes (int64 array) into `uniq`, or codes None: every row has uniq[0]."""
+    """Per-row codes (int32 array) into `uniq`, or codes None: every row has uniq[0]."""
 
     __slots__ = ("codes", "uniq")
 
@@ -88,7 +88,7 @@ def intern(values):
             i = index[k] = len(uniq)
             uniq.append(v)
         out.append(i)
-    return uniq, np.asarray(out, dtype=np.int64)
+    return uniq, np.asarray(out, dtype=np.int32)
 
 
 def from_values(values) -> Col:
@@ -108,6 +108,8 @@ def _combined(cols):
         if key is None:
             key, size = c.codes, m
             continue
+        if key.dtype != np.int64:
+            key = key.astype(np.int64)
         if size * m >= _KEY_LIMIT:
             _, key = np.unique(key, return_inverse=True)
             size, dense = int(key.max()) + 1, False
@@ -146,7 +148,7 @@ def combination(cols) -> Col:
     if key is None:
         return Col.const(0)
     _, inverse = np.unique(key, return_inverse=True)
-    return Col(inverse.astype(np.int64), list(range(int(inverse.max()) + 1)))
+    return Col(inverse.astype(np.int32), list(range(int(inverse.max()) + 1)))
 
 
 def classes(col: Col, by_value: bool):

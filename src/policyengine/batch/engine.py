@@ -27,6 +27,7 @@ from .columns import FAILED, MISSING, Col, _combined, intern, value_key
 from .compiler import PeriodCompiler, Unsupported
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
+CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
 
@@ -117,7 +118,7 @@ def _distinct(column) -> tuple[np.ndarray, list]:
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr)
         uniq = arr.dictionary.to_pylist() + [None]
-        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int32)
         return codes, uniq
     uniq, codes = intern(column)
     return codes, uniq
@@ -137,8 +138,8 @@ class _Batch:
         self._outcome_index: dict = {}
         self.values: list = []  # distinct values
         self._value_index: dict = {}
-        self.outcome = np.full(n, -1, dtype=np.int64)
-        self.value = np.full(n, -1, dtype=np.int64)
+        self.outcome = np.full(n, -1, dtype=np.int32)
+        self.value = np.full(n, -1, dtype=np.int32)
         self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
                      "scalar_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
 
@@ -219,8 +220,8 @@ class _Batch:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
-            if len(rows):
-                self._decide_period(rows)
+            for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
+                self._decide_period(rows[start:start + CHUNK_ROWS])
 
     def _errors_of(self, rows, dates_only=False) -> None:
         for r in rows.tolist():
@@ -236,13 +237,13 @@ class _Batch:
         """A period key per row (as of, and as known on), -1 where a day is bad."""
         p = self.policies
         radix = max(len(p.change_dates()), len(p.known_dates())) + 2
-        keys = np.zeros(self.n, dtype=np.int64)
+        keys = np.zeros(self.n, dtype=np.int32)
         bad = np.zeros(self.n, dtype=bool)
         for col, which in ((self.day, 0), (self.known, 1)):
             if col is None:
                 continue
             marks = np.asarray([-1 if d is None else p.period(d)[0] if which == 0 else p.period(_ANY_DAY, d)[1]
-                                for d in col.uniq], dtype=np.int64)
+                                for d in col.uniq], dtype=np.int32)
             per_row = np.full(self.n, marks[0]) if col.codes is None else marks[col.codes]
             bad |= per_row < 0
             keys = keys * radix + per_row + 1
@@ -264,9 +265,9 @@ class _Batch:
             self._scalar_rows(rows, reason)
             return
         self.meta["paths"] += len(rep)
-        value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int64)
-        local = np.zeros(len(rows), dtype=np.int64) if col.codes is None else col.codes
-        path_outcome = np.empty(len(rep), dtype=np.int64)
+        value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int32)
+        local = np.zeros(len(rows), dtype=np.int32) if col.codes is None else col.codes
+        path_outcome = np.empty(len(rep), dtype=np.int32)
         redo = []
         for p, r in enumerate(rep.tolist()):
             g = int(rows[r])
@@ -324,8 +325,8 @@ class _Batch:
             outs.append(self._intern_outcome(outcome))
             vals.append(self._intern_value(value) if outcome[0] == "decided" else -1)
         self.meta["scalar_evaluations"] += len(first)
-        self.outcome[rows] = np.asarray(outs, dtype=np.int64)[inverse]
-        self.value[rows] = np.asarray(vals, dtype=np.int64)[inverse]
+        self.outcome[rows] = np.asarray(outs, dtype=np.int32)[inverse]
+        self.value[rows] = np.asarray(vals, dtype=np.int32)[inverse]
         self.meta["scalar_rows"] += len(rows)
 
     def _intern_outcome(self, outcome) -> int:
@@ -351,15 +352,17 @@ class _Batch:
         columns = {"row": pa.array(np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64))}
         values = value_columns(self.values, self.rule.type)
         outcome_ids = pa.array(self.outcome)
-        status = pa.array([o[0] for o in self.outcomes], type=pa.string())
-        columns["status"] = status.take(outcome_ids)
+        # per-row columns that follow from the path are dictionaries over the distinct outcomes:
+        # 4 bytes a row, whatever the lists hold (Parquet output decodes them: batch/io.py)
+        def per_outcome(values, typ):
+            return pa.DictionaryArray.from_arrays(outcome_ids, pa.array(values, type=typ))
+        columns["status"] = per_outcome([o[0] for o in self.outcomes], pa.string())
         vids = pa.array(self.value, mask=self.value < 0)
         for name, arr in values.items():
-            columns[name] = arr.take(vids)
+            columns[name] = pa.DictionaryArray.from_arrays(vids, arr)
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
-            columns[name] = pa.array([list(o[i]) for o in self.outcomes], type=_LIST).take(outcome_ids)
-        errs = [[{"fact": f, "problem": p} for f, p in o[4]] for o in self.outcomes]
-        columns["errors"] = pa.array(errs, type=_ERRORS).take(outcome_ids)
+            columns[name] = per_outcome([list(o[i]) for o in self.outcomes], _LIST)
+        columns["errors"] = per_outcome([[{"fact": f, "problem": p} for f, p in o[4]] for o in self.outcomes], _ERRORS)
         if subject is not None:
             columns[SUBJECT] = subject if isinstance(subject, (pa.Array, pa.ChunkedArray)) else pa.array(
                 [None if v is None else str(v) for v in subject], type=pa.string())

@@ -146,6 +146,7 @@ class Writer:
     def write(self, table: pa.Table) -> None:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
+            table = _plain_nested(table)
             if self._pq is None:
                 self._pq = pq.ParquetWriter(self.path, table.schema)
             elif not table.schema.equals(self._pq.schema, check_metadata=False):
@@ -182,18 +183,37 @@ def _json_default(v):
     raise TypeError(type(v).__name__)
 
 
+def _plain_nested(table: pa.Table) -> pa.Table:
+    """Dictionary columns of lists as plain lists: Parquet cannot write nested dictionaries."""
+    for i, name in enumerate(table.column_names):
+        col = table.column(name)
+        if pa.types.is_dictionary(col.type) and pa.types.is_nested(col.type.value_type):
+            plain = pa.chunked_array([c.dictionary.take(c.indices) for c in col.chunks], type=col.type.value_type)
+            table = table.set_column(i, name, plain)
+    return table
+
+
+def _text_of(values: pa.Array, name: str) -> list:
+    """Each value of a column as CSV text."""
+    if pa.types.is_list(values.type) and pa.types.is_string(values.type.value_type):
+        return pc.binary_join(values, ";").to_pylist()
+    if name == "errors":
+        return [" | ".join(p["problem"] for p in e) if e else "" for e in values.to_pylist()]
+    return ["" if v is None else ("true" if v is True else "false" if v is False else str(v))
+            for v in values.to_pylist()]
+
+
 def _csv_rows(table: pa.Table):
-    """Rows of text: lists joined with ';', errors as 'fact: problem' joined with ' | '."""
+    """Rows of text: lists joined with ';', errors' problems joined with ' | '.  A dictionary
+    column's distinct values are written once and gathered."""
     cols = []
     for name in table.column_names:
-        col = table.column(name)
-        if pa.types.is_list(col.type) and pa.types.is_string(col.type.value_type):
-            cols.append(pc.binary_join(col, ";").to_pylist())
-        elif name == "errors":
-            cols.append([" | ".join(p["problem"] for p in e) if e else "" for e in col.to_pylist()])
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            texts = _text_of(col.dictionary, name)
+            cols.append(["" if i is None else texts[i] for i in col.indices.to_pylist()])
         else:
-            cols.append(["" if v is None else ("true" if v is True else "false" if v is False else str(v))
-                         for v in col.to_pylist()])
+            cols.append(_text_of(col, name))
     return zip(*cols)
 
 
