@@ -12,5 +12,8 @@ python3 -m venv "$work/venv"
 cp -r policies "$work/policies"
 cd "$work"
 venv/bin/policyengine validate policies
-venv/bin/policyengine eval ldp.pay.annual_rate --fact level=PL-03 --fact step=2 --as-of 2008-06-01 --policies policies --format text | head -3
+venv/bin/policyengine eval ldp.pay.annual_rate --fact level=PL-03 --fact step=2 --as-of 2008-06-01 --policies policies \
+  --format text > eval.txt  # whole, then shown: `| head` would end it with 141 (its reader went away)
+head -3 eval.txt
+grep -q "decided - 64497" eval.txt
 venv/bin/python -m pytest -q -p no:cacheprovider policies | tail -1
