@@ -30,6 +30,8 @@ STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
 CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
+_MESSAGE_FIELDS = ("kind", "rule", "clause", "citation", "en", "fr")  # Decision.messages, per refusal or conflict
+_MESSAGES = pa.list_(pa.struct([(k, pa.string()) for k in _MESSAGE_FIELDS]))
 
 
 class _Bad:
@@ -48,7 +50,8 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
 
     Returns an Arrow table, one row per input row in order: `row` (counting from 1 +
     row_offset), `status`, `value` (or `value.FIELD`), `clauses`, `missing`, `assumptions`,
-    `errors`, and `subject_id` when the input has it.  Its schema metadata (JSON under
+    `errors`, `messages` (why a row was refused or in conflict, citing the clause, en and fr),
+    and `subject_id` when the input has it.  Its schema metadata (JSON under
     b"policyengine") gives the decision, the policy hash and how the rows were computed.
     With `scheduler` (a dask.distributed Client), the rows are split across its workers.
     `input_errors` ({row index: [(fact or None, problem)]}) are problems a file reader found
@@ -228,7 +231,7 @@ class _Batch:
             errs = self.errors[r]
             if dates_only:
                 errs = [e for e in errs if e[0] in self.date_columns] or errs
-            self.outcome[r] = self._intern_outcome(("error", (), (), (), tuple(errs)))
+            self.outcome[r] = self._intern_outcome(("error", (), (), (), tuple(errs), ()))
 
     def _days_at(self, r: int):
         return _at(self.day, r), None if self.known is None else _at(self.known, r)
@@ -308,8 +311,10 @@ class _Batch:
             d = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit", presume=self.presume,
                                        known_on=known)
         except PolicyEngineError as exc:
-            return ("error", (), (), (), ((None, _message(exc)),)), None
-        return (d.status, tuple(d.clauses), tuple(d.missing), tuple(a["fact"] for a in d.assumptions), ()), d.value
+            return ("error", (), (), (), ((None, _message(exc)),), ()), None
+        messages = tuple(tuple(m[k] for k in _MESSAGE_FIELDS) for m in d.messages)
+        return (d.status, tuple(d.clauses), tuple(d.missing), tuple(a["fact"] for a in d.assumptions), (),
+                messages), d.value
 
     def _scalar_rows(self, rows: np.ndarray, reason) -> None:
         """Rows decided by the scalar engine, once per distinct case (same facts, same days)."""
@@ -363,6 +368,8 @@ class _Batch:
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
             columns[name] = per_outcome([list(o[i]) for o in self.outcomes], _LIST)
         columns["errors"] = per_outcome([[{"fact": f, "problem": p} for f, p in o[4]] for o in self.outcomes], _ERRORS)
+        columns["messages"] = per_outcome([[dict(zip(_MESSAGE_FIELDS, m)) for m in o[5]] for o in self.outcomes],
+                                          _MESSAGES)
         if subject is not None:
             columns[SUBJECT] = subject if isinstance(subject, (pa.Array, pa.ChunkedArray)) else pa.array(
                 [None if v is None else str(v) for v in subject], type=pa.string())

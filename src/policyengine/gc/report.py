@@ -105,17 +105,25 @@ def check(path: Path, policies=None, as_of: dt.date | None = None, submitted: dt
         if submitted > due:
             problems.append(f"report submitted {submitted}, after the July 15 due date ({due}) "
                             f"[6.2.1; Appendix B, 14]")
+    checked = []  # (n, line, record) of the rows whose decisions are checked
+    per_row: list[list[str]] = []
     for n, (line, raw) in enumerate(rows, 1):
+        found: list[str] = []
+        per_row.append(found)
         if not isinstance(raw, dict):
-            problems.append(str(RowProblem(n, line, "-", "a row must be a record of fields")))
+            found.append(str(RowProblem(n, line, "-", "a row must be a record of fields")))
             continue
         record = _coerce(raw, schema)
         errors = sorted(validator.iter_errors(record), key=lambda e: [str(p) for p in e.absolute_path])
         for e in errors:
             for field, message in _schema_messages(e):
-                problems.append(str(RowProblem(n, line, field, message)))
+                found.append(str(RowProblem(n, line, field, message)))
         if not errors and policies is not None and as_of is not None:
-            problems.extend(str(p) for p in _policy_problems(n, line, record, policies, as_of))
+            checked.append((n, line, record))
+    if checked:
+        for (n, line, record), outcomes in zip(checked, _decide_rows(policies, [r for _, _, r in checked], as_of)):
+            per_row[n - 1].extend(str(p) for p in _policy_problems(n, line, record, *outcomes))
+    problems.extend(p for found in per_row for p in found)
     return len(rows), problems
 
 
@@ -169,14 +177,40 @@ def _refusals(d) -> list[tuple[str, str]]:
     return [(m["en"], m["citation"]) for m in d.messages if m["kind"] == "refused"]
 
 
-def _policy_problems(n, line, r, policies, as_of):
-    """Re-decide the row under ldp.performance_pay and compare with what was reported."""
+class _Outcome:
+    """One row's decision as the batch result gives it (what _policy_problems reads)."""
+    __slots__ = ("status", "value", "missing", "messages")
+
+    def __init__(self, status, value, missing, messages):
+        self.status, self.value, self.missing, self.messages = status, value, missing, messages
+
+
+def _outcomes(policies, facts: list, as_of) -> list[_Outcome]:
+    if not facts:
+        return []
+    t = policies.evaluate_batch(DECISION, facts, as_of=as_of).to_pydict()
+    fields = [c for c in t if c.startswith("value.")]
+    return [_Outcome(status, {f[len("value."):]: t[f][i] for f in fields} if status == "decided" else None,
+                     t["missing"][i], t["messages"][i]) for i, status in enumerate(t["status"])]
+
+
+def _decide_rows(policies, records: list, as_of):
+    """(decision, outside the transition, covered by it) for each row, all rows at once (batch);
+    the last two only where the transition facts alone are missing, else None."""
     version = policies.tables[CODES_TABLE].version_at(as_of)
     ratings = {code: key[0] for key, code in version.cells.items()}
-    facts = _facts(r, ratings)
-    d = policies.evaluate(DECISION, facts, as_of=as_of, trace="none")
-    if d.status == "undetermined" and set(d.missing) <= TRANSITION_FACTS:
-        out, cov = (policies.evaluate(DECISION, {**facts, **h}, as_of=as_of, trace="none") for h in (NOT_COVERED, COVERED))
+    facts = [_facts(r, ratings) for r in records]
+    decided = _outcomes(policies, facts, as_of)
+    both = [i for i, d in enumerate(decided) if d.status == "undetermined" and set(d.missing) <= TRANSITION_FACTS]
+    out = _outcomes(policies, [{**facts[i], **NOT_COVERED} for i in both], as_of)
+    cov = _outcomes(policies, [{**facts[i], **COVERED} for i in both], as_of)
+    hypothetical = dict(zip(both, zip(out, cov)))
+    return [(d, facts[i], *hypothetical.get(i, (None, None))) for i, d in enumerate(decided)]
+
+
+def _policy_problems(n, line, r, d, facts, out, cov):
+    """Compare the row's decision under ldp.performance_pay with what was reported."""
+    if out is not None:
         if out.status == "refused" and cov.status == "refused":
             for en, citation in dict.fromkeys(_refusals(out) + _refusals(cov)):
                 yield RowProblem(n, line, "rating_pct", f"{en} [{citation}]")
