@@ -130,7 +130,9 @@ def test_records_become_value_columns_and_money_stays_decimal(policies):
                                 as_of="2008-06-01")
     names = t.column_names
     assert "value.rate_of_pay" in names and "value.continues" in names
-    assert pa.types.is_decimal(t.schema.field("value.rate_of_pay").type)
+    typ = t.schema.field("value.rate_of_pay").type  # a dictionary over the distinct values, of exact decimals
+    assert pa.types.is_dictionary(typ) and pa.types.is_decimal(typ.value_type)
+    assert t.column("value.rate_of_pay").to_pylist() == [Decimal("120000.125")]
 
 
 def test_bad_calls_are_clear(policies):
