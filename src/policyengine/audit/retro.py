@@ -52,6 +52,9 @@ _API_NAMES = {"as_of": "as_of", "known_before": "known_before", "known_after": "
 
 
 # -- what one side (before or after) of a case says --------------------------------------------
+_UNSET = object()
+
+
 @dataclass
 class Side:
     """One decision, summarized: the value as known on one date and what it rests on."""
@@ -69,8 +72,9 @@ class Side:
     gaps: list = _field(default_factory=list)
 
     @classmethod
-    def of(cls, d, owed: str | None) -> "Side":
-        value = d.value
+    def of(cls, d, owed: str | None, value=_UNSET) -> "Side":
+        """The side of Decision d; with `value`, of a case on d's path with that value (batch)."""
+        value = d.value if value is _UNSET else value
         amount = value.get(owed) if owed and isinstance(value, dict) else (None if owed else value)
         if d.status != "decided" or not isinstance(amount, Decimal):
             amount = None
@@ -241,6 +245,43 @@ class _Retro:
                 c.status, c.errors = "error", list(dict.fromkeys(c.errors + [str(exc)]))
                 continue
             sides.append(Side.of(d, self.field))
+        return self._compared(c, sides)
+
+    def cases(self, rows: list) -> list:
+        """case() for every row, each side decided for all rows at once by the batch backend."""
+        from ..batch.engine import evaluate_batch
+        out, facts, where = [], [], []
+        for n, row in enumerate(rows, 1):
+            subject = None
+            if isinstance(row, dict) and SUBJECT in row:
+                row = dict(row)
+                subject = row.pop(SUBJECT)
+            c = RetroCase(self.decision, self.as_of, self.before, self.after, self.field, "decided",
+                          per_annum=self.per_annum, row=n, subject_id=subject, payment=self.payment)
+            out.append(c)
+            if not isinstance(row, dict):
+                c.status, c.errors = "bad", ["a row must be a mapping of fact names to values"]
+                continue
+            facts.append(row)
+            where.append(c)
+        if not facts:
+            return out
+        sides = [evaluate_batch(self.policies, self.decision, facts, as_of=self.as_of, known_on=known,
+                                presume=self.presume, _keep=True)[1] for known in (self.before, self.after)]
+        for j, c in enumerate(where):
+            got = []
+            for rows_of in sides:
+                if rows_of.status(j) == "error":  # bad facts name their fact; an evaluation error names none
+                    errors = rows_of.errors(j)
+                    c.status = "bad" if any(f is not None for f, _ in errors) else "error"
+                    c.errors = list(dict.fromkeys(c.errors + [p for _, p in errors]))
+                    continue
+                got.append(Side.of(rows_of.path_decision(j), self.field, rows_of.value(j)))
+            self._compared(c, got)
+        return out
+
+    def _compared(self, c, sides) -> "RetroCase":
+        """The case with its two sides: the differences, the revision, the basis."""
         if c.errors:
             return c
         c.before, c.after = sides
@@ -378,7 +419,11 @@ def retro_population(policies, decision: str, rows: Iterable, as_of, known_befor
 
 
 def _population(r: _Retro, rows) -> RetroPopulation:
-    cases = [r.case(row, n) for n, row in enumerate(rows, 1)]
+    rows = list(rows)
+    try:
+        cases = r.cases(rows)
+    except ImportError:  # without the batch extra (numpy, pyarrow): case by case
+        cases = [r.case(row, n) for n, row in enumerate(rows, 1)]
     return RetroPopulation(r.decision, r.as_of, r.before, r.after, r.field, r.per_annum, cases, r.payment)
 
 

@@ -43,7 +43,8 @@ class _Bad:
 
 def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str | None = None,
                    known_on=None, known_on_column: str | None = None, presume: bool = True,
-                   scheduler=None, row_offset: int = 0, input_errors: dict | None = None) -> pa.Table:
+                   scheduler=None, row_offset: int = 0, input_errors: dict | None = None,
+                   _keep: bool = False) -> pa.Table:
     """Decide `decision` for every row of `data` (a mapping of column -> sequence, a list of
     fact dicts, a pandas or Polars DataFrame, or an Arrow table) as of `as_of` or each row's
     `as_of_column`, and as known on `known_on` / `known_on_column` when given.
@@ -77,7 +78,32 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
     batch.decide()
     table = batch.table(row_offset, raw.get(SUBJECT))
     batch.meta["seconds"] = round(time.perf_counter() - started, 6)
-    return table.replace_schema_metadata({b"policyengine": json.dumps(batch.meta).encode()})
+    table = table.replace_schema_metadata({b"policyengine": json.dumps(batch.meta).encode()})
+    return table if not _keep else (table, Rows(batch))
+
+
+class Rows:
+    """Each row's answer as Python objects, for callers inside the engine that need more than
+    the table holds (retro: the versions a trace used): the row's own value, and the Decision
+    the scalar engine gave for one row of the same path (status, clauses, missing facts,
+    messages, presumptions, gaps and versions are the path's; its value and facts are not this
+    row's)."""
+
+    def __init__(self, batch: "_Batch"):
+        self._b = batch
+
+    def value(self, i: int):
+        vid = int(self._b.value[i])
+        return None if vid < 0 else self._b.values[vid]
+
+    def path_decision(self, i: int):
+        return self._b.decisions.get(int(self._b.outcome[i]))
+
+    def status(self, i: int) -> str:
+        return self._b.outcomes[self._b.outcome[i]][0]
+
+    def errors(self, i: int) -> list:
+        return list(self._b.outcomes[self._b.outcome[i]][4])
 
 
 def metadata(table: pa.Table) -> dict:
@@ -137,7 +163,9 @@ class _Batch:
         self.decision = rule.id
         self.errors: dict[int, list] = {}  # row -> [(fact, problem)]
         self.facts: dict[str, Col] = {}
-        self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors)
+        self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors, messages)
+        self.decisions: dict = {}  # outcome -> the Decision of one row with it (see Rows)
+        self._last = None  # the Decision of the last scalar evaluation
         self._outcome_index: dict = {}
         self.values: list = []  # distinct values
         self._value_index: dict = {}
@@ -285,7 +313,7 @@ class _Batch:
                 if outcome[0] != "error":
                     self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + 1}"})
                 continue
-            path_outcome[p] = self._intern_outcome(outcome)
+            path_outcome[p] = self._intern_outcome(outcome, self._last)
         self.outcome[rows] = path_outcome[path]
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()] + [False])
         row_decided = decided[path]
@@ -307,9 +335,10 @@ class _Batch:
     def _scalar(self, r: int):
         """The scalar engine's answer for row r: (outcome, value)."""
         day, known = self._days_at(r)
+        self._last = None
         try:
-            d = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit", presume=self.presume,
-                                       known_on=known)
+            d = self._last = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit",
+                                                    presume=self.presume, known_on=known)
         except PolicyEngineError as exc:
             return ("error", (), (), (), ((None, _message(exc)),), ()), None
         messages = tuple(tuple(m[k] for k in _MESSAGE_FIELDS) for m in d.messages)
@@ -327,16 +356,20 @@ class _Batch:
         outs, vals = [], []
         for i in first.tolist():
             outcome, value = self._scalar(int(rows[i]))
-            outs.append(self._intern_outcome(outcome))
+            outs.append(self._intern_outcome(outcome, self._last))
             vals.append(self._intern_value(value) if outcome[0] == "decided" else -1)
         self.meta["scalar_evaluations"] += len(first)
         self.outcome[rows] = np.asarray(outs, dtype=np.int32)[inverse]
         self.value[rows] = np.asarray(vals, dtype=np.int32)[inverse]
         self.meta["scalar_rows"] += len(rows)
 
-    def _intern_outcome(self, outcome) -> int:
+    def _intern_outcome(self, outcome, decision=None) -> int:
         i = self._outcome_index.get(outcome)
+        if i is not None and decision is not None:
+            self.decisions.setdefault(i, decision)
         if i is None:
+            if decision is not None:
+                self.decisions[len(self.outcomes)] = decision
             i = self._outcome_index[outcome] = len(self.outcomes)
             self.outcomes.append(outcome)
         return i
