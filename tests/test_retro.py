@@ -215,6 +215,17 @@ def test_population_lists_bad_rows_by_number_and_totals_the_rest(policies):
     assert [c.row for c in p.bad_rows] == [2, 4, 5]
 
 
+def test_population_through_the_batch_backend_equals_case_by_case(policies):
+    """retro_population decides each side for all rows at once (batch); each case must be
+    exactly what retro() gives for the row alone."""
+    rows = read_population(EXAMPLE) + [{"level": "PL-03"}, {"level": "PL-02", "step": 3, "stpe": 1}]
+    p = retro_population(policies, "ldp.pay.annual_rate", rows, AS_OF, BEFORE, AFTER)
+    one = retro_cli._Retro(policies, "ldp.pay.annual_rate", policyengine.runtime.facts.as_date(AS_OF),
+                           policyengine.runtime.facts.as_date(BEFORE), policyengine.runtime.facts.as_date(AFTER),
+                           None, None, True)
+    assert [c.to_dict() for c in p.cases] == [one.case(row, n).to_dict() for n, row in enumerate(rows, 1)]
+
+
 def test_example_population_total(policies):
     # Rows C − B of Appendix B s. 12 for the eight decided rows of the example:
     # PL-01/1 760 + PL-01/3 806 + PL-02/2 868 + PL-03/1 939 + PL-03/3 996 + PL-04/2 1,082
