@@ -223,7 +223,8 @@ class _Retro:
                 payment["deadline"] = plain(d.value.get("deadline"))
         return payment, basis
 
-    def case(self, facts, row=None) -> RetroCase:
+    def _new_case(self, facts, row):
+        """(the case, its facts without subject_id); a row that is no mapping is a bad case."""
         subject = None
         if isinstance(facts, dict) and SUBJECT in facts:
             facts = dict(facts)
@@ -232,6 +233,11 @@ class _Retro:
                       per_annum=self.per_annum, row=row, subject_id=subject, payment=self.payment)
         if not isinstance(facts, dict):
             c.status, c.errors = "bad", ["a row must be a mapping of fact names to values"]
+        return c, facts
+
+    def case(self, facts, row=None) -> RetroCase:
+        c, facts = self._new_case(facts, row)
+        if c.errors:
             return c
         sides = []
         for known in (self.before, self.after):
@@ -252,18 +258,11 @@ class _Retro:
         from ..batch.engine import evaluate_batch
         out, facts, where = [], [], []
         for n, row in enumerate(rows, 1):
-            subject = None
-            if isinstance(row, dict) and SUBJECT in row:
-                row = dict(row)
-                subject = row.pop(SUBJECT)
-            c = RetroCase(self.decision, self.as_of, self.before, self.after, self.field, "decided",
-                          per_annum=self.per_annum, row=n, subject_id=subject, payment=self.payment)
+            c, row = self._new_case(row, n)
             out.append(c)
-            if not isinstance(row, dict):
-                c.status, c.errors = "bad", ["a row must be a mapping of fact names to values"]
-                continue
-            facts.append(row)
-            where.append(c)
+            if not c.errors:
+                facts.append(row)
+                where.append(c)
         if not facts:
             return out
         sides = [evaluate_batch(self.policies, self.decision, facts, as_of=self.as_of, known_on=known,
