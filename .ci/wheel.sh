@@ -15,5 +15,5 @@ venv/bin/policyengine validate policies
 venv/bin/policyengine eval ldp.pay.annual_rate --fact level=PL-03 --fact step=2 --as-of 2008-06-01 --policies policies \
   --format text > eval.txt  # whole, then shown: `| head` would end it with 141 (its reader went away)
 head -3 eval.txt
-grep -q "decided - 64497" eval.txt
+grep -Eq "decided .+64,?497" eval.txt  # PL-03 step 2, rates B (Appendix B, 12)
 venv/bin/python -m pytest -q -p no:cacheprovider policies | tail -1
