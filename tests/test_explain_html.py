@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 import pytest
 
 import policyengine
-from policyengine.present.explain import WORDS
-from policyengine.present.explain_html import HTML_WORDS, render
+from policyengine.present.explain_html import render
+from policyengine.present.words import WORDS, WORDS_BY_KEY
 from policyengine.audit.redact import view
 
 FACTS = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5}
@@ -82,27 +82,28 @@ def negative(policies):
                              as_of=AS_OF)
 
 
-def test_french_document(decided):
-    html = render(decided.to_dict(), "fr")
+def test_french_document(decided, policies):
+    html = render(decided.to_dict(), "fr", policies)  # the policies type the values: money as money
     assert html.startswith("<!DOCTYPE html>")
     assert '<html lang="fr">' in html and '<meta charset="utf-8">' in html
     assert "Droit à la rémunération au rendement" in html
     assert "Rémunération au rendement PL-06 (augmentation dans l&#x27;échelle)" in html  # title, escaped
-    assert "Appendix B, 10.7(1)" in html
+    assert "Annexe B, 10.7(1)" in html and "Appendix B" not in html  # citations in French too
     assert escape(TEXT_10_7_12) in html
     assert escape(TEXT_10_7_1) in html
     assert "texte source en anglais seulement" in html and '<blockquote lang="en">' in html
     assert "Faits fournis" in html and "Dispositions appliquées" in html
     # the outcome is a table of fields, booleans in French
-    assert "<code>new_salary</code></th><td>93500</td>" in html
+    assert "<code>new_salary</code></th><td>93\u00a0500\u00a0$</td>" in html  # money as money, in French
     assert '<code>eligible</code></th><td><span class="yes">oui</span>' in html
     assert '<code>award_eligible</code></th><td><span class="no">non</span>' in html
     assert 'class="badge status-decided">décidé<' in html
     # the trace: versions, table keys, conditions, references
-    assert "version en vigueur depuis 2008-04-02 — version « B) Rates - Effective April 2, 2008 »" in html
+    assert "version en vigueur depuis 2008-04-02 — version « B) Taux en vigueur à compter du 2 avril 2008 »" in html
     assert "approuvée le" not in html  # the seed's one approval date is the 2009 revision's
-    assert "B) Rates - Effective April 2, 2008" in html
-    assert "clés de la table: <code>rating</code> = met_all, <code>bound</code> = minimum" in html
+    assert "Rates - Effective" not in html
+    assert ("clés de la table: <code>rating</code> = a satisfait à toutes les attentes, <code>bound</code> = minimum"
+            in html)  # enum values with their French labels
     assert 'increase_pct &gt;= rating_ranges[rating, &quot;minimum&quot;]' in html
     assert "voir ci-dessus" in html and 'class="node ref"' in html
     assert "disposition <code>ldp.B.10.7.12</code>" in html
@@ -172,7 +173,7 @@ def test_missing_labels_fall_back_when_decision_unknown(undetermined, policies):
 def test_refusal_message_in_french(refused):
     html = render(refused.to_dict(), "fr")
     assert 'status-refused">refusé<' in html
-    assert "Refusé en vertu de Appendix B, 13" in html
+    assert "Refusé en vertu de Annexe B, 13" in html
     assert escape("L'augmentation dans l'échelle sort du pourcentage que l'annexe B, art. 13 fixe pour cette cote") \
         in html
     assert "refusé par: <code>ldp.performance_pay.increase_in_range</code>" in html
@@ -188,7 +189,7 @@ def test_why_not(negative):
     section = section[:section.index("</section>")]
     assert "Conditions non remplies" in section
     assert escape('rating in ["met_most", "met_all", "surpassed"]') in section
-    assert "Appendix B, 10.7(1)" in section and "<code>rating</code> = did_not_meet" in section
+    assert "Annexe B, 10.7(1)" in section and "<code>rating</code> = n&#x27;a pas satisfait aux attentes" in section
     assert "level ==" not in section  # the condition that held is not listed
     en = render(negative.to_dict(), "en")
     assert "Conditions not met" in en
@@ -283,7 +284,7 @@ def test_conflict_message():
         "fr": "les exceptions a, b s'appliquent toutes et donnent des valeurs différentes"}])
     html = render(r, "fr")
     assert 'status-conflict">conflit<' in html
-    assert "Conflit en vertu de Appendix C, 2" in html
+    assert "Conflit en vertu de Annexe C, 2" in html
     assert "les exceptions a, b s&#x27;appliquent toutes" in html
     check(html)
 
@@ -293,7 +294,8 @@ def test_public_view(decided, policies):
     r["subject"] = "emp-7"
     html = render(r, "fr")
     assert "Vue publique : renseignements personnels retenus en vertu de" in html
-    assert "[withheld]" in html and "échelle de traitement 87911–97703" in html
+    assert "[withheld]" not in html and html.count("[retenu]") > 1  # redaction's mark, in French
+    assert "échelle de traitement 87\u00a0911\u00a0$–97\u00a0703\u00a0$" in html
     assert "89000" not in html and "93500" not in html
     assert "emp-7" not in html  # who it is about stays out of a public view
     check(html)
@@ -305,7 +307,6 @@ def test_unknown_language_falls_back_to_english(decided):
 
 
 def test_words_exist_in_both_languages():
-    assert set(HTML_WORDS["en"]) == set(HTML_WORDS["fr"])
-    for lang in ("en", "fr"):
-        assert all(HTML_WORDS[lang].values()), lang
-        assert not set(HTML_WORDS[lang]) & set(WORDS[lang])  # extends the catalogue, does not override it
+    assert set(WORDS["en"]) == set(WORDS["fr"]) == set(WORDS_BY_KEY)
+    for key, (en, fr) in WORDS_BY_KEY.items():
+        assert fr or key in ("source_lang", "source_en_only") and not en, key  # only the French note is one-sided

@@ -113,7 +113,7 @@ def test_text_and_html_explanations_in_both_languages(policies):
     assert "- signed_plan: yes (presumed: signed_plan)" in en and "- rated: yes\n" in en
     assert "Décidé selon ces présomptions (faits non fournis) :" not in fr  # the catalogue's own punctuation
     assert "Décidé selon ces présomptions (faits non fournis):" in fr
-    assert "full_year_lwop (En congé non payé toute l'année) = non [Appendix B, 10.7(8)]: Rare" in fr
+    assert "full_year_lwop (En congé non payé toute l'année) = non [Annexe B, 10.7(8)]: Rare" in fr
     html = render(d.to_dict(), "fr", policies)
     assert '<section class="assumptions">' in html and "Décidé selon ces présomptions" in html
     assert "Les participants signent un plan à chaque cycle" in html and "<span class=\"presumed\">(présumé : signed_plan)" not in html

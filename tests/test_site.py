@@ -114,7 +114,8 @@ def test_rule_page_links_dependents_and_lists_covering_tests(built):
     assert '<span lang="en" class="en">tested directly</span>' in html
     n = sum(c.decision == "ldp.performance_pay" for c in load_all())
     assert ('<span lang="en" class="en">through</span><span lang="fr" class="fr">au moyen de</span> '
-            f"<code>ldp.performance_pay</code> ({n} ") in html
+            f'<code>ldp.performance_pay</code> (<span lang="en" class="en">{n} cases</span>'
+            f'<span lang="fr" class="fr">{n} cas</span>)') in html
     assert f"policies/ldp/tests/performance_pay.yaml:{direct[0].line}" in html
 
 
@@ -135,10 +136,12 @@ def test_table_page_has_every_version_as_a_grid(built):
     html = (out / "ldp/tables/ldp.pl_step_rates.html").read_text(encoding="utf-8")
     start = html.index('id="v-2008-04-02"')
     version = html[start:html.index("<h2", start)]
-    assert '<td class="num">64497</td>' in version
+    assert ('<td class="num"><span lang="en" class="en">$64,497</span>'
+            '<span lang="fr" class="fr">64\u00a0497\u00a0$</span></td>') in version  # money in each language
     row = re.search(r"<tr><th>PL-03</th>(.*?)</tr>", version).group(1)
-    assert re.findall(r">([^<]+)</td>", row) == ["62581", "64497", "66412"]
-    assert "B) Rates - Effective April 2, 2008" in version
+    assert re.findall(r'class="en">([^<]+)</span>', row) == ["$62,581", "$64,497", "$66,412"]
+    assert ('<span lang="en" class="en">B) Rates - Effective April 2, 2008</span>'
+            '<span lang="fr" class="fr">B) Taux en vigueur à compter du 2 avril 2008</span>') in version
     assert "2009-04-23" not in version  # the Pay Note's approval date is that of the 2009 revision
     revised = html[html.index('id="v-2009-04-02"'):]
     assert "2009-04-23" in revised[:revised.index("<h2")]

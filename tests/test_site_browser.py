@@ -126,7 +126,10 @@ def test_table_page_shows_the_cells(browser, built, tmp_path):
     page = dump(browser, tmp_path / "profile", (built / TABLE_PAGE).as_uri())
     text = page.text
     assert "B) Rates - Effective April 2, 2008" in text
-    assert "PL-03 62581 64497 66412" in text  # the 2008-04-02 row of PL-03, steps 1 to 3
+    assert "PL-03 $62,581 $64,497 $66,412" in text  # the 2008-04-02 row of PL-03, steps 1 to 3, as money
+    french = dump(browser, tmp_path / "profile-fr", (built / TABLE_PAGE).as_uri() + "#fr").text
+    assert "PL-03 62 581 $ 64 497 $ 66 412 $" in french.replace("\u00a0", " ")
+    assert "B) Taux en vigueur à compter du 2 avril 2008" in french and "Rates - Effective" not in french
 
 
 def test_rule_page_in_french_from_the_address(browser, built, tmp_path):
@@ -140,6 +143,8 @@ def test_rule_page_in_french_from_the_address(browser, built, tmp_path):
     assert "Source text" not in text and "Encoded rule" not in text
     assert CLAUSE_START in text  # the verbatim source text is shown in either language
     assert "English" in text and "Français" not in text  # the button offers the other language
+    assert "Annexe B, 10.7(1)" in text  # citations in French (the English clause text and label keep theirs)
+    assert "texte source en anglais seulement" in text  # the English-only clause text says so
     assert page.title == "ldp.performance_pay.eligible : " + LABEL_FR
 
     shot = tmp_path / "shot.png"

@@ -98,7 +98,9 @@ def floor(value: Decimal | int) -> Decimal:
 
 
 def plain(value):
-    """A JSON-ready form: Decimals as exact strings, dates as ISO, durations as text."""
+    """A JSON-ready form: Decimals as exact strings, dates as ISO, durations as text.
+
+    For machines (records, JSON); what people read is formatted by present.format."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, Decimal):

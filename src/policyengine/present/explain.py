@@ -1,81 +1,14 @@
 """Decisions as readable accounts, in English or French.
 
 The same trace feeds both languages: labels come from the policy (each has en and fr),
-the engine's own words from the small catalogue below.  Source text is quoted as the
-seed gives it (English only), and the French account says so.
+the engine's own words from the catalogue (words.py), values from the formatter (format.py).
+Source text is quoted as the seed gives it (English only), and the French account says so.
 """
 from __future__ import annotations
 
 from ..values import plain
-
-WORDS = {
-    "en": {
-        "decision": "Decision", "as_of": "as of", "outcome": "Outcome", "decided": "decided",
-        "undetermined": "undetermined", "refused": "refused", "conflict": "conflict",
-        "missing": "Facts needed to decide", "clauses": "Clauses applied", "why_not": "Conditions not met",
-        "refusal": "Refused under", "true": "yes", "false": "no", "facts_read": "facts read",
-        "version": "version in force from", "approved": "approved", "value": "value",
-        "alternative": "satisfied by", "none_satisfied": "no alternative satisfied",
-        "policy": "Policy version", "source_lang": "", "exception_applied": "exception applied",
-        "not_recorded": "Trace level 'none': no clauses were recorded.", "not_given": "not given",
-        "range": "salary range", "withheld": "[withheld]",
-        "gap": "Missing from the source text", "view_public": "Public view: personal information withheld under",
-        "exception_unknown": "exception that may apply: not known without",
-        "source_gap": "a gap in the source text",
-        "unchanged": "exceptions that may apply but could not change the result",
-        "presumptions": "Decided under these presumptions (facts not given)", "presumed": "presumed",
-        "strict": "Strict evaluation: no fact was presumed",
-        "known_on": "as known on", "known_from": "known from",
-        "approval date": "its approval date",
-        "effective date (the source gives no approval date)": "its effective date: the source gives no approval date",
-        "excluded": "Versions in force but not yet known, left out", "used_instead": "used instead",
-        "none_known": "none known",
-        "steps": "steps (trace level full)",
-    },
-    "fr": {
-        "decision": "Décision", "as_of": "au", "outcome": "Résultat", "decided": "décidé",
-        "undetermined": "indéterminé", "refused": "refusé", "conflict": "conflit",
-        "missing": "Faits nécessaires pour décider", "clauses": "Dispositions appliquées",
-        "why_not": "Conditions non remplies", "refusal": "Refusé en vertu de", "true": "oui", "false": "non",
-        "facts_read": "faits lus", "version": "version en vigueur depuis", "approved": "approuvée le",
-        "value": "valeur", "alternative": "remplie par", "none_satisfied": "aucune solution de rechange remplie",
-        "policy": "Version de la politique", "source_lang": " (texte source en anglais seulement)",
-        "exception_applied": "exception appliquée",
-        "not_recorded": "Niveau de trace « none » : aucune disposition n'a été enregistrée.",
-        "not_given": "non fourni", "range": "échelle de traitement", "withheld": "[retenu]",
-        "gap": "Absent du texte source",
-        "view_public": "Vue publique : renseignements personnels retenus en vertu de",
-        "exception_unknown": "exception qui pourrait s'appliquer : inconnu sans",
-        "source_gap": "une lacune du texte source",
-        "unchanged": "exceptions qui pourraient s'appliquer sans pouvoir changer le résultat",
-        "presumptions": "Décidé selon ces présomptions (faits non fournis)", "presumed": "présumé",
-        "strict": "Évaluation stricte : aucun fait n'a été présumé",
-        "known_on": "selon ce qui était connu le", "known_from": "connue depuis le",
-        "approval date": "sa date d'approbation",
-        "effective date (the source gives no approval date)":
-            "sa date d'entrée en vigueur : la source ne donne pas de date d'approbation",
-        "excluded": "Versions en vigueur mais pas encore connues, écartées", "used_instead": "utilisée à la place",
-        "none_known": "aucune connue",
-        "steps": "étapes (niveau de trace full)",
-    },
-}
-
-
-def _fmt(value, w) -> str:
-    if value is None:
-        return w["not_given"]
-    if value == "[withheld]":
-        return w["withheld"]
-    if isinstance(value, dict) and set(value) == {"salary_range"}:
-        r = value["salary_range"]
-        return f"{w['range']} {r['minimum']}–{r['maximum']}"
-    if value is True or value is False:
-        return w[str(value).lower()]
-    if isinstance(value, dict):
-        return ", ".join(f"{k} = {_fmt(v, w)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v, w) for v in value) + "]"
-    return str(plain(value))
+from .format import Formatter, version_label
+from .words import WORDS
 
 
 def _known(v: dict, w: dict) -> str:
@@ -90,35 +23,41 @@ def explain_text(d, lang: str = "en") -> str:
 def explain_record(r: dict, policies, lang: str = "en") -> str:
     """A readable account of a decision record (live, logged or redacted)."""
     w = WORDS.get(lang, WORDS["en"])
+    lang = w.lang
     rule = policies.rules.get(r["decision"]) if policies is not None else None
+    f = Formatter(lang, policies if rule else None, r["decision"])
     title = rule.label.get(lang) if rule else (r.get("trace") or [{}])[0].get("label", {}).get(lang, r["decision"])
     known = f", {w['known_on']} {r['known_on']}" if r.get("known_on") else ""
     lines = [f"{w['decision']}: {title} ({r['decision']}), {w['as_of']} {r['as_of']}{known}",
-             f"{w['outcome']}: {w[r['status']]}" + (f" - {_fmt(r['value'], w)}" if r["status"] == "decided" else "")]
+             f"{w['outcome']}: {w[r['status']]}"
+             + (f" – {f.value(r['value'], f.outcome_type())}" if r["status"] == "decided" else "")]
     if r.get("view") == "public" and r.get("redaction", {}).get("basis"):
-        lines.append(f"{w['view_public']} {r['redaction']['basis']['citation']}")
+        lines.append(f"{w['view_public']} {f.cite(r['redaction']['basis']['citation'])}")
     for g in r.get("gaps") or []:
-        lines.append(f"{w['gap']} [{g['citation']}]: {g.get('missing', '')}" + (f" ({g['where']})" if g.get("where") else ""))
+        lines.append(f"{w['gap']} [{f.cite(g['citation'])}]: {g.get('missing', '')}"
+                     + (f" ({g['where']})" if g.get("where") else ""))
     decl = (lambda n: policies.fact_decl(r["decision"], n)) if rule else (lambda n: None)
     if r.get("assumptions"):
         lines.append(f"{w['presumptions']}:")
         for a in r["assumptions"]:
             label = f" ({decl(a['fact']).label.get(lang)})" if decl(a["fact"]) else ""
-            cite = f" [{a['citation']}]" if a.get("citation") else ""
-            lines.append(f"  - {a['fact']}{label} = {_fmt(a['value'], w)}{cite}: {a['reason'].get(lang) or a['reason']['en']}")
+            cite = f" [{f.cite(a['citation'])}]" if a.get("citation") else ""
+            lines.append(f"  - {a['fact']}{label} = {f.fact(a['fact'], a['value'])}{cite}: "
+                         f"{a['reason'].get(lang) or a['reason']['en']}")
     elif r.get("presume") is False:
         lines.append(w["strict"])
     if r.get("versions_excluded"):
         lines.append(f"{w['excluded']}:")
         for x in r["versions_excluded"]:
             used = x["used"]
-            lines.append(f"  - {x['id']} [{x['citation']}]: {_known(x['excluded'], w)}; {w['used_instead']}: "
+            lines.append(f"  - {x['id']} [{f.cite(x['citation'])}]: {_known(x['excluded'], w)}; {w['used_instead']}: "
                          + (_known(used, w) if used else w["none_known"]))
     if r.get("missing"):
         labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]
         lines.append(f"{w['missing']}: " + ", ".join(labels))
     for m in r.get("messages") or []:
-        lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {m['citation']}: {m[lang if lang in ('en', 'fr') else 'en']}")
+        lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {f.cite(m['citation'])}: "
+                     f"{m[lang]}")
     if r.get("trace") is None:
         lines.append(w["not_recorded"])
         return "\n".join(lines)
@@ -127,7 +66,7 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
     quoted: set = set()
     steps = _Steps(policies)
     for node in r["trace"]:
-        _node(node, lines, w, lang, 1, quoted, steps)
+        _node(node, lines, f, 1, quoted, steps)
     failed = list(_failed(r["trace"])) if r["value"] is False else []
     if failed:
         lines.append("")
@@ -135,59 +74,62 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
         for node in failed:
             what = node.get("expression") or node.get("label", {}).get(lang) or node.get("id")
             facts = node.get("facts_read")
-            read = f" ({w['facts_read']}: {_fmt(facts, w)})" if facts else ""
+            read = f" ({w['facts_read']}: {f.facts(facts)})" if facts else ""
             lines.append(f"  - {what}{read}")
     lines.append("")
     lines.append(f"{w['policy']}: {r['policy_hash']}")
     return "\n".join(lines)
 
 
-def _node(n: dict, lines: list, w: dict, lang: str, depth: int, quoted: set, steps=None) -> None:
+def _node(n: dict, lines: list, f: Formatter, depth: int, quoted: set, steps=None) -> None:
     """One trace node; each source text is quoted once, at its first appearance.  At trace level
     full, the value of each step of its expressions follows (what `full` adds to `audit`)."""
     pad = "  " * depth
     kind = n["kind"]
+    w, lang = f.w, f.lang
+    cite = f" [{f.cite(n.get('citation'))}]"
     if kind == "condition":
         presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
-        lines.append(f"{pad}- {n['expression']}: {_fmt(n.get('outcome'), w) if 'outcome' in n else '?'}{presumed}")
+        lines.append(f"{pad}- {n['expression']}: {f.value(n.get('outcome')) if 'outcome' in n else '?'}{presumed}")
         if n.get("steps") and steps is not None:
-            steps.lines(n, lines, w, pad)
+            steps.lines(n, lines, f, pad)
     elif kind == "ref":
-        lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] = {_fmt(n.get('value'), w)}")
+        lines.append(f"{pad}- {n['label'][lang]}{cite} = {f.value(n.get('value'), f.node_type(n))}")
     elif kind == "exception" and not n.get("outcome"):
         if "missing" in n:  # its condition is unknown: say so, and with what it would be known
-            lines.append(f"{pad}- {n['label'][lang]} [{n['citation']}] ({w['exception_unknown']} "
+            lines.append(f"{pad}- {n['label'][lang]}{cite} ({w['exception_unknown']} "
                          f"{', '.join(n['missing']) or w['source_gap']})")
         return
     else:
-        head = f"{pad}- {n['label'][lang]} [{n['citation']}]"
+        head = f"{pad}- {n['label'][lang]}{cite}"
         if kind == "exception":
             head += f" ({w['exception_applied']})"
         if "value" in n:
-            head += f" = {_fmt(n['value'], w)}"
+            head += f" = {f.value(n['value'], f.node_type(n))}"
         elif "keys" in n:
-            head += f" [{_fmt(n['keys'], w)}]"
+            head += f" [{f.facts(n['keys'])}]"
         lines.append(head)
         if n.get("version"):
             v = n["version"]
             extra = f", {w['approved']} {v['approved']}" if v.get("approved") else ""
-            lines.append(f"{pad}  {w['version']} {v['effective']}{extra}" + (f" - {v['label']}" if v.get("label") else ""))
+            label = f" – {version_label(v['label'], lang)[0]}" if v.get("label") else ""
+            lines.append(f"{pad}  {w['version']} {v['effective']}{extra}{label}")
             if v.get("known_by"):
                 lines.append(f"{pad}  {w['known_from']} {v['known_from']} ({w[v['known_by']]})")
         if kind == "table" and "keys" in n:
-            lines.append(f"{pad}  {_fmt(n['keys'], w)} -> {_fmt(n.get('value'), w)}")
+            lines.append(f"{pad}  {f.facts(n['keys'])} -> {f.value(n.get('value'), f.node_type(n))}")
         if n.get("text") and n["text"] not in quoted:
             quoted.add(n["text"])
             lines.append(f"{pad}  \"{n['text']}\"")
         if n.get("facts_read"):
             presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
-            lines.append(f"{pad}  {w['facts_read']}: {_fmt(n['facts_read'], w)}{presumed}")
+            lines.append(f"{pad}  {w['facts_read']}: {f.facts(n['facts_read'])}{presumed}")
         if n.get("exceptions_unknown_unchanged"):
             lines.append(f"{pad}  {w['unchanged']}: {', '.join(n['exceptions_unknown_unchanged'])}")
         if n.get("steps") and steps is not None:
-            steps.lines(n, lines, w, pad)
+            steps.lines(n, lines, f, pad)
     for c in n.get("children", []):
-        _node(c, lines, w, lang, depth + 1, quoted, steps)
+        _node(c, lines, f, depth + 1, quoted, steps)
 
 
 def _failed(nodes):
@@ -217,12 +159,12 @@ class _Steps:
         self.policies = policies
         self._exceptions = None
 
-    def lines(self, n: dict, lines: list, w: dict, pad: str) -> None:
+    def lines(self, n: dict, lines: list, f: Formatter, pad: str) -> None:
         index = _StepIndex(self._expressions(n))
-        lines.append(f"{pad}  {w['steps']}:")
+        lines.append(f"{pad}  {f.w['steps']}:")
         for step in n["steps"]:
             text = index.text(step) or f"{step.get('node', '?')} at {step.get('at', '?')}"
-            lines.append(f"{pad}    {text} = {_fmt(step.get('value'), w)}")
+            lines.append(f"{pad}    {text} = {f.value(step.get('value'))}")
 
     def _expressions(self, n: dict) -> list:
         """The syntax trees of the expressions whose steps the frame recorded."""

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..present.explain import WORDS, _fmt
+from ..present.format import WORDS, fmt as _fmt
 
 HEAD = {
     "en": {"title": "How the answer changed", "same": "Same answer, same clauses", "added": "applied only after",
