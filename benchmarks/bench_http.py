@@ -6,39 +6,45 @@
     .venv/bin/python benchmarks/bench_http.py --json                  # JSON on stdout instead of the table
     .venv/bin/python benchmarks/bench_http.py --help
 
-Servers, each its own subprocess on 127.0.0.1 with a free port, all under uvicorn with one
-worker and uvicorn's defaults otherwise (asyncio loop, h11: whichever this interpreter has):
+Servers, each its own subprocess on 127.0.0.1 with a free port, all under uvicorn with the same options
+(policyengine.http.server.UVICORN: asyncio loop and h11, or whatever this interpreter has, no uvicorn access
+line, 30 s graceful shutdown) and the same number of worker processes (`--workers`, default 1):
 
   floor          a bare Starlette app: one POST endpoint that parses the JSON body and returns
                  a small JSON object; no access log.  Throughput ratios are against this row.
-  floor+access   the same app writing two access lines per request at INFO (uvicorn's access
-                 log and one logging line from a pure-ASGI middleware), as `policyengine serve`
-                 does; a reference row that shows what the logging alone costs.
-  serve          `policyengine serve --policies policies --port P` (run as
+  floor+access   the same app writing one access line per request at INFO (a pure-ASGI
+                 middleware and logging), as `policyengine serve` does; a reference row that shows
+                 what the logging alone costs.
+  serve          `policyengine serve --policies policies --port P --workers N` (run as
                  `python -c "from policyengine.cli import run; run()" serve ...`, what the
                  console script runs, so that the process measured is the server itself)
   serve+log      the same with `--log <tmp>/serve-log.sqlite`
 
-`policyengine serve` configures logging at INFO itself (logging.basicConfig, uvicorn
-log_level="info") and has no option or environment variable to change it, so it is measured
-as it ships: each request writes uvicorn's access line (stdout) and a
-`policyengine.http.access` line (stderr).  Each server's stdout and stderr go to one file in the
-temporary folder, as they would to a log file or journald in production.
+`policyengine serve` configures logging at INFO itself and has no option to change it, so it is
+measured as it ships: one `policyengine.http.access` line per request, to a file (each server's
+stdout and stderr go to one file in the temporary folder, as they would to a log file or journald).
 
-`--diagnose` adds rows (d:...) for the same app under the same uvicorn settings with one thing
-changed inside the server process only (nothing in src/ is touched): without the access lines,
-with every anyio threadpool call run inline on the event loop, both, and serve+log with the
-appends serialized on one in-process lock.  They are not judged against the targets.
+The requests: for each decision a pool of `--cases` distinct cases (PL level, step and date; QS group,
+level, education, specialization, foreign credentials and date; each with its own subject_id), drawn
+with a fixed seed and decided in-process first for the value each must get (refused and out-of-force
+cases are left out).  The client sends them in turn, so no two requests in a row are alike and no
+cached answer could pass the value check.  The floor is sent the ldp bodies.
+
+`--diagnose` adds rows (d:...) for the same app under the same settings (one process) with one thing
+changed inside the server process only (nothing in src/ is touched): without the access line; with
+every request through FastAPI's dependency solving and pydantic model (the plain path off); with the
+json module rendering responses instead of orjson; and serve+log with one transaction per decision
+(no group commit).  They are not judged against the targets.
 
 Client (`--client`): `--concurrency` worker coroutines, each with its own connection, in a
 closed loop (each sends its next request as soon as its last one is answered); `--warmup`
 requests first, then `--requests` timed ones, per row and repeat.
 
-  httpx        (default) one httpx.AsyncClient per worker, pool of one connection each
+  httpx        one httpx.AsyncClient per worker, pool of one connection each
   httpx-pool   one httpx.AsyncClient shared by all workers, pool limited to --concurrency
                (httpcore's pool does O(connections x queued requests) work per event, so this
                costs the client several times more CPU at 32 in flight)
-  raw          keep-alive HTTP/1.1 over asyncio streams, written here: about a tenth of httpx's
+  raw          (default) keep-alive HTTP/1.1 over asyncio streams, written here: a tenth of httpx's
                CPU per request, so that the floor measures the server rather than the client
 
 Latency is per request, from the send to the full response body.  A request is an error if it
@@ -57,9 +63,8 @@ tracebacks, ERROR lines and 4xx/5xx access lines; any of these fails the 0-error
 `--profile N` then profiles the request path in-process, without HTTP: the ASGI apps are called
 directly with a hand-built scope, N sequential requests each; it prints wall and CPU µs per
 request for the floor app, the engine alone (evaluate, to_dict, json.dumps) and the app (as
-served, with threadpool calls inline, with the access line), then cProfile self time by area and
-the top functions, from the event loop thread and inside every threadpool call (FastAPI runs
-sync endpoints and sync dependencies in anyio's threadpool).
+served, with the access line), then cProfile self time by area and
+the top functions, from the event loop thread and inside any threadpool call.
 
 Exit status 1 if any request was an error, else 0 (missed targets are reported, not fatal).
 """
@@ -98,9 +103,11 @@ CASES = {
 }
 FLOOR_DECISION = "ldp.pay.annual_rate"  # the floor is sent this body; it returns {"value": "ok"}
 
-# The floor: defined once, run as a server (python -c FLOOR_SERVER PORT LOGGED) and exec'd in-process for --profile.
+# The floor: defined once, run as a server (FLOOR_SERVER: the module below, imported by uvicorn with the same
+# worker count and options as `policyengine serve`) and exec'd in-process for --profile.
 FLOOR_APP = '''
 import logging
+import os
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -131,50 +138,100 @@ class AccessLine:  # one logging line per request, like policyengine.http.middle
         await self.app(scope, receive, tagged)
         ACCESS.info("%s %s %s %.1fms", scope.get("method"), scope.get("path"), status[0],
                     (time.perf_counter() - start) * 1000)
-'''
-FLOOR_SERVER = FLOOR_APP + '''
-import sys
-import uvicorn
-port, logged = int(sys.argv[1]), sys.argv[2] == "1"
-if logged:
+
+if os.environ.get("BENCH_FLOOR_ACCESS") == "1":  # set in each worker process, as serve's logging is
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(AccessLine(floor), host="127.0.0.1", port=port, log_level="info")
+    app = AccessLine(floor)
 else:
-    uvicorn.run(floor, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = floor
+'''
+FLOOR_SERVER = '''
+import os, sys
+import uvicorn
+from policyengine.http.server import UVICORN
+folder, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, folder)
+os.environ["PYTHONPATH"] = folder + os.pathsep + os.environ.get("PYTHONPATH", "")  # for spawned workers
+uvicorn.run("bench_floor:app", host="127.0.0.1", port=port, workers=workers, **UVICORN)
 '''
 CLI = "from policyengine.cli import run; run()"  # what the `policyengine` console script runs
 
-# --diagnose: the same app under the same uvicorn settings as `policyengine serve` (server.py), with one thing
-# changed in this process only (nothing in src/ is touched), to see what that thing costs.
+# --diagnose: the same app under the same uvicorn settings as `policyengine serve` (server.py: UVICORN, logging,
+# gc.freeze), one process, with one thing changed in that process only (nothing in src/ is touched), to see what
+# that thing buys.
 DIAG_SERVER = '''
-import logging, sys, threading
+import gc, logging, sys
 import uvicorn
 from policyengine.http import app
+from policyengine.http.server import LOG_FORMAT, UVICORN
 policies, port, variant, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] or None
-quiet = "quiet" in variant
-logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(name)s %(message)s")
+logging.basicConfig(level=logging.WARNING if variant == "quiet" else logging.INFO, format=LOG_FORMAT)
+if variant == "each":  # one transaction (one commit) per logged decision: no group commit
+    import policyengine.audit.group
+    policyengine.audit.group.MAX_GROUP = 1
+if variant == "json":  # the stdlib json module renders the responses, as JSONResponse does
+    import policyengine.http.api
+    policyengine.http.api.orjson = None
 api = app(policies, log=log)
-if "inline" in variant:  # every anyio threadpool call (sync endpoint, sync dependencies) runs on the event loop
-    import anyio.to_thread
-    async def run_sync(func, *args, **kwargs):
-        return func(*args)
-    anyio.to_thread.run_sync = run_sync
-if "lock" in variant:  # appends to the log queue on one in-process lock instead of in SQLite's busy handler
-    state, lock = api.state.engine, threading.Lock()
-    record = state.record
-    def locked(*args, **kwargs):
-        with lock:
-            return record(*args, **kwargs)
-    state.record = locked
-uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning" if quiet else "info",
-                              access_log=not quiet, timeout_graceful_shutdown=30)).run()
+if variant == "fastapi":  # every request through FastAPI's routing, dependency solving and pydantic model
+    for m in api.user_middleware:
+        m.kwargs["direct"] = None
+gc.freeze()
+uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, **UVICORN)).run()
 '''
 DIAGNOSTICS = {  # name: (variant, logged, what it shows)
-    "d:quiet": ("quiet", False, "serve without its two access lines per request"),
-    "d:inline": ("inline", False, "serve with threadpool calls run inline on the event loop"),
-    "d:inline+quiet": ("inline+quiet", False, "both"),
-    "d:log+lock": ("lock", True, "serve+log with appends serialized on an in-process lock"),
+    "d:quiet": ("quiet", False, "serve without its access line"),
+    "d:fastapi": ("fastapi", False, "serve with every request through FastAPI's dependencies and pydantic model"),
+    "d:json": ("json", False, "serve rendering responses with the json module instead of orjson"),
+    "d:log-each": ("each", True, "serve+log with one transaction per decision (no group commit)"),
 }
+
+# -- the cases: a pool of distinct requests per decision, each with the value it must get -----------------------
+POOL = 400  # distinct cases per decision, sent in turn: consecutive requests differ, no answer can be replayed
+QS_GROUPS = ("AS", "CR", "EC", "PE", "PM", "IT", "CO", "EN", "FB", "PG", "SO", "ED", "LS", "BI", "PC", "SE")
+QS_EDUCATION = ("none", "two_years_secondary", "secondary_school_diploma", "two_years_post_secondary", "degree",
+                "masters", "doctorate")
+
+
+def _day(rng, first: date, last: date) -> str:
+    return date.fromordinal(rng.randint(first.toordinal(), last.toordinal())).isoformat()
+
+
+def _random_case(decision: str, rng) -> dict:
+    if decision == "ldp.pay.annual_rate":
+        facts = {"level": f"PL-0{rng.randint(1, 5)}", "step": rng.randint(1, 3)}
+        return {"facts": facts, "as_of": _day(rng, date(2006, 4, 2), date(2012, 4, 2)), "trace": "audit"}
+    facts = {"group": rng.choice(QS_GROUPS), "level": rng.randint(1, 4), "education": rng.choice(QS_EDUCATION),
+             "specialization_acceptable": rng.random() < 0.7}
+    if rng.random() < 0.3:
+        facts["foreign_credentials"] = True
+        facts["credentials_assessed_comparable"] = rng.random() < 0.5
+    return {"facts": facts, "as_of": _day(rng, date(2015, 1, 1), date(2025, 12, 31)), "trace": "audit"}
+
+
+def case_pool(policies, decision: str, n: int = POOL, seed: int = 14) -> list[tuple[bytes, object]]:
+    # n distinct bodies and the value each must get, decided in-process first; cases that are refused (409) or
+    # cannot be decided on their date (422) are left out, as they are not the 2xx path the targets are about
+    import random
+    rng, seen, out = random.Random(f"{seed}:{decision}"), set(), []
+    for _ in range(n * 100):
+        if len(out) == n:
+            break
+        req = _random_case(decision, rng)
+        key = json.dumps(req, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            d = policies.evaluate(decision, req["facts"], req["as_of"], trace="audit")
+        except Exception:  # noqa: BLE001 - not in force on that day, or facts the decision refuses
+            continue
+        if d.status != "refused":
+            req["subject_id"] = f"bench-{decision}-{len(out)}"
+            out.append((json.dumps(req).encode(), d.to_dict()["value"]))
+    if len(out) < n:
+        raise SystemExit(f"only {len(out)} distinct cases found for {decision}")
+    return out
 
 
 PROBLEM_LINE = re.compile(r"Traceback|\bERROR\b|Exception|HTTP/1\.1\" [45]\d\d| [45]\d\d \d+\.\dms$")
@@ -187,11 +244,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], port: int, ready_path: str, tmp: Path):
+    def __init__(self, name: str, argv: list[str], port: int, ready_path: str, tmp: Path, env: dict | None = None):
         self.name, self.port, self.ready_path = name, port, ready_path
-        self.out_path = tmp / f"{name}.out"
+        self.out_path = tmp / f"{name.replace(':', '-')}.out"
         self._out = open(self.out_path, "wb")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT)  # uvicorn's
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})  # uvicorn's
         # access lines go to stdout, policyengine's to stderr: both to one file
         self.base = f"http://127.0.0.1:{port}"
 
@@ -210,10 +268,16 @@ class Server:
         raise SystemExit(f"{self.name} not ready after {timeout}s:\n{self.output_tail()}")
 
     def cpu_seconds(self) -> float | None:
-        """user+system CPU of the server process so far (Linux /proc), or None."""
+        """user+system CPU so far of the server process and its live children (the workers of
+        --workers N), from Linux /proc, or None."""
+        total, todo = 0, [self.proc.pid]
         try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            while todo:
+                pid = todo.pop()
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+                todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            return total / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             return None
 
@@ -244,24 +308,27 @@ class Server:
         self._out.close()
 
 
-def start_servers(tmp: Path, names: list[str]) -> tuple[dict[str, Server], dict[str, Path]]:
+def start_servers(tmp: Path, names: list[str], workers: int) -> tuple[dict[str, Server], dict[str, Path]]:
     py = sys.executable
     logs = {name: tmp / f"{name.replace(':', '-').replace('+', '-')}.sqlite" for name in names
             if name == "serve+log" or (name in DIAGNOSTICS and DIAGNOSTICS[name][1])}
-    argvs = {"floor": ([py, "-c", FLOOR_SERVER, "{port}", "0"], "/"),
-             "floor+access": ([py, "-c", FLOOR_SERVER, "{port}", "1"], "/"),
-             "serve": ([py, "-c", CLI, "serve", "--policies", str(POLICIES), "--port", "{port}"], "/healthz"),
-             "serve+log": ([py, "-c", CLI, "serve", "--policies", str(POLICIES), "--port", "{port}",
-                            "--log", str(logs.get("serve+log"))], "/healthz")}
+    (tmp / "bench_floor.py").write_text(FLOOR_APP)
+    w = str(workers)
+    argvs = {"floor": ([py, "-c", FLOOR_SERVER, str(tmp), "{port}", w], "/", {}),
+             "floor+access": ([py, "-c", FLOOR_SERVER, str(tmp), "{port}", w], "/", {"BENCH_FLOOR_ACCESS": "1"}),
+             "serve": ([py, "-c", CLI, "serve", "--policies", str(POLICIES), "--port", "{port}", "--workers", w],
+                       "/healthz", {}),
+             "serve+log": ([py, "-c", CLI, "serve", "--policies", str(POLICIES), "--port", "{port}", "--workers", w,
+                            "--log", str(logs.get("serve+log"))], "/healthz", {})}
     for name, (variant, logged, _) in DIAGNOSTICS.items():
-        argvs[name] = ([py, "-c", DIAG_SERVER, str(POLICIES), "{port}", variant, str(logs.get(name, "")) if logged else ""],
-                       "/healthz")
+        argvs[name] = ([py, "-c", DIAG_SERVER, str(POLICIES), "{port}", variant,
+                        str(logs.get(name, "")) if logged else ""], "/healthz", {})
     servers: dict[str, Server] = {}
     try:
         for name in names:
-            argv, ready = argvs[name]
+            argv, ready, env = argvs[name]
             port = free_port()
-            servers[name] = Server(name, [a.replace("{port}", str(port)) for a in argv], port, ready, tmp)
+            servers[name] = Server(name, [a.replace("{port}", str(port)) for a in argv], port, ready, tmp, env)
         for s in servers.values():
             s.wait_ready()
     except BaseException:
@@ -360,14 +427,16 @@ def _problem(status: int, raw: bytes, expect: str, need_log_id: bool) -> str | N
     return None
 
 
-async def _drive(slots: list, path: str, body: bytes, n: int, expect: str, need_log_id: bool,
-                 latencies: list[float], errors: Counter) -> int:
-    """n POSTs, one worker per slot (closed loop); returns how many were acknowledged (2xx)."""
+async def _drive(slots: list, path: str, cases: list, n: int, need_log_id: bool, latencies: list[float],
+                 errors: Counter, start: int = 0) -> int:
+    """n POSTs, one worker per slot (closed loop), the cases in turn from `start`; returns how many
+    were acknowledged (2xx)."""
     ticket = itertools.count()
     ok = [0]
 
     async def worker(slot):
-        while next(ticket) < n:
+        while (i := next(ticket)) < n:
+            body, expect = cases[(start + i) % len(cases)]
             t = time.perf_counter()
             try:
                 status, raw = await slot.post(path, body)
@@ -391,16 +460,15 @@ def _pct(sorted_values: list[float], q: float) -> float:
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
 
 
-async def _batch(server: Server, decision: str, expect: str, args, need_log_id: bool) -> dict:
-    body = json.dumps(CASES[decision][0]).encode()
+async def _batch(server: Server, decision: str, cases: list, args, need_log_id: bool) -> dict:
     path = f"/v1/decisions/{decision}:evaluate"
     slots = open_slots(args.client, server, args.concurrency)
     try:
         errors: Counter = Counter()
-        acked = await _drive(slots, path, body, args.warmup, expect, need_log_id, [], errors)
+        acked = await _drive(slots, path, cases, args.warmup, need_log_id, [], errors)
         latencies: list[float] = []
         s0, c0, t0 = server.cpu_seconds(), time.process_time(), time.perf_counter()
-        acked += await _drive(slots, path, body, args.requests, expect, need_log_id, latencies, errors)
+        acked += await _drive(slots, path, cases, args.requests, need_log_id, latencies, errors, start=args.warmup)
         wall, client_cpu, s1 = time.perf_counter() - t0, time.process_time() - c0, server.cpu_seconds()
     finally:
         for slot in slots:
@@ -414,26 +482,31 @@ async def _batch(server: Server, decision: str, expect: str, args, need_log_id: 
             "server_busy": None if s0 is None or s1 is None else (s1 - s0) / wall}
 
 
-def plan(diagnose: bool) -> list[tuple[str, str, str]]:
-    """(server, decision, expected value) of every row, the floor first."""
+def plan(diagnose: bool) -> list[tuple[str, str]]:
+    """(server, decision) of every row, the floor first."""
     servers = ["serve", "serve+log"] + (list(DIAGNOSTICS) if diagnose else [])
-    return [("floor", FLOOR_DECISION, "ok"), ("floor+access", FLOOR_DECISION, "ok")] + [
-        (server, decision, expect) for server in servers for decision, (_, expect) in CASES.items()]
+    return [("floor", FLOOR_DECISION), ("floor+access", FLOOR_DECISION)] + [
+        (server, decision) for server in servers for decision in CASES]
 
 
 def load_test(args) -> tuple[list[dict], dict]:
     rows_plan = plan(args.diagnose)
+    from policyengine.policies import load
+    policies = load(POLICIES)
+    pools = {decision: case_pool(policies, decision, args.cases) for decision in CASES}
+    floor_pool = [(body, "ok") for body, _ in pools[FLOOR_DECISION]]  # the floor parses the same bodies
     with tempfile.TemporaryDirectory(prefix="bench_http-") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
         print(f"starting servers (their output in {tmp}) ...", file=sys.stderr)
-        servers, logs = start_servers(tmp, list(dict.fromkeys(name for name, _, _ in rows_plan)))
-        runs: dict[tuple, list[dict]] = {row[:2]: [] for row in rows_plan}
+        servers, logs = start_servers(tmp, list(dict.fromkeys(name for name, _ in rows_plan)), args.workers)
+        runs: dict[tuple, list[dict]] = {row: [] for row in rows_plan}
         try:
             for rep in range(args.repeats):
                 k = rep % len(rows_plan)
-                for name, decision, expect in rows_plan[k:] + rows_plan[:k]:
-                    r = asyncio.run(_batch(servers[name], decision, expect, args, need_log_id=name in logs))
+                for name, decision in rows_plan[k:] + rows_plan[:k]:
+                    cases = floor_pool if name.startswith("floor") else pools[decision]
+                    r = asyncio.run(_batch(servers[name], decision, cases, args, need_log_id=name in logs))
                     runs[(name, decision)].append(r)
                     print(f"  repeat {rep + 1}/{args.repeats}  {name:<14} {decision:<20} {r['rps']:6.0f} req/s  "
                           f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}",
@@ -458,7 +531,7 @@ def load_test(args) -> tuple[list[dict], dict]:
             extra["logs"][name] = {"acknowledged": acked, "head_seq": seq, "verify_ok": v.ok, "checked": v.checked,
                                    "problem": v.problem}
     rows = []
-    for name, decision, _ in rows_plan:
+    for name, decision in rows_plan:
         rs = runs[(name, decision)]
         med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "client_cpu_us",
                                                                   "client_busy")}
@@ -514,7 +587,8 @@ def targets(rows: list[dict], extra: dict, concurrency: int) -> list[tuple[str, 
 
 def print_table(rows: list[dict], extra: dict, args) -> None:
     print(f"\n{args.requests} requests at concurrency {args.concurrency} (after {args.warmup} warm-up), "
-          f"client {args.client}, median of {args.repeats} repeats; trace=audit")
+          f"client {args.client}, {args.workers} worker process(es) per server, {args.cases} distinct cases per "
+          f"decision in turn, median of {args.repeats} repeats; trace=audit")
     print(f"{'server':<14} {'decision':<20} {'req/s':>6} {'(min-max)':>11} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'x floor':>7} {'srv µs':>7} {'srv busy':>8} {'cli µs':>7} {'cli busy':>8} {'errors':>6}")
     for r in rows:
@@ -621,23 +695,6 @@ class ThreadpoolProfiler:
         anyio.to_thread.run_sync = self._orig
 
 
-class InlineThreadpool:
-    """Diagnostic only: run anyio threadpool calls inline on the event loop thread."""
-
-    def __enter__(self):
-        import anyio.to_thread
-        self._orig = anyio.to_thread.run_sync
-
-        async def run_sync(func, *args, **kwargs):
-            return func(*args)
-        anyio.to_thread.run_sync = run_sync
-        return self
-
-    def __exit__(self, *exc):
-        import anyio.to_thread
-        anyio.to_thread.run_sync = self._orig
-
-
 AREAS = (("policyengine/http/", "policyengine.http (api, middleware)"), ("policyengine/", "policyengine engine"),
          ("fastapi/", "fastapi"), ("pydantic", "pydantic"), ("starlette/", "starlette"), ("anyio/", "anyio threadpool"),
          ("asyncio/", "asyncio loop"), ("threading.py", "threads, queue"), ("queue.py", "threads, queue"),
@@ -708,13 +765,9 @@ def profile(n: int, top: int, out=sys.stdout) -> dict:
         rows["  + json.dumps as JSONResponse renders it"] = med(lambda: _timed(
             lambda: json.dumps(policies.evaluate(decision, req["facts"], req["as_of"], trace="audit").to_dict(),
                                ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode(), n))
-        rows["policyengine app as served (3 threadpool calls), no logging"] = med(
+        rows["policyengine app as served, no logging"] = med(
             lambda: asyncio.run(_asgi_loop(api, path, body, n, expect)))
 
-        def inline():
-            with InlineThreadpool():
-                return asyncio.run(_asgi_loop(api, path, body, n, expect))
-        rows["  same, threadpool calls run inline (diagnostic)"] = med(inline)
 
         def logged():
             root = logging.getLogger()
@@ -774,8 +827,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=2000, help="timed requests per row and repeat (default: %(default)s)")
     ap.add_argument("--concurrency", type=int, default=32, help="requests in flight (default: %(default)s)")
     ap.add_argument("--warmup", type=int, default=100, help="untimed requests before each batch (default: %(default)s)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="worker processes of every server, the floor's too (default: %(default)s; the d: rows use 1)")
+    ap.add_argument("--cases", type=int, default=POOL,
+                    help="distinct cases per decision, sent in turn (default: %(default)s)")
     ap.add_argument("--repeats", type=int, default=3, help="repeats; the median is reported (default: %(default)s)")
-    ap.add_argument("--client", choices=("httpx", "httpx-pool", "raw"), default="httpx",
+    ap.add_argument("--client", choices=("httpx", "httpx-pool", "raw"), default="raw",
                     help="httpx: an httpx.AsyncClient of one connection per in-flight request; httpx-pool: one "
                          "AsyncClient whose pool is limited to --concurrency; raw: keep-alive HTTP/1.1 over asyncio "
                          "streams (default: %(default)s)")
@@ -783,14 +840,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="also write every figure as JSON to FILE (or, with no FILE, print JSON instead of the table)")
     ap.add_argument("--keep", metavar="DIR", help="keep the servers' output and the decision logs in DIR")
     ap.add_argument("--diagnose", action="store_true",
-                    help="also time the diagnostic servers (d:... rows): serve without access lines, with its "
-                         "threadpool calls inline, both, and serve+log with appends on an in-process lock")
+                    help="also time the diagnostic servers (d:... rows): serve without its access line, through "
+                         "FastAPI only, with json instead of orjson, and serve+log without group commit")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="then profile N in-process requests per decision (cProfile, no HTTP)")
     ap.add_argument("--top", type=int, default=25, help="functions listed per profile (default: %(default)s)")
     args = ap.parse_args(argv)
-    if args.concurrency < 1 or args.requests < 1 or args.repeats < 1 or args.warmup < 0:
-        ap.error("--requests, --concurrency and --repeats must be >= 1, --warmup >= 0")
+    if min(args.concurrency, args.requests, args.repeats, args.workers, args.cases) < 1 or args.warmup < 0:
+        ap.error("--requests, --concurrency, --repeats, --workers and --cases must be >= 1, --warmup >= 0")
     sys.path.insert(0, str(ROOT / "src"))
     import fastapi
     import httpx
@@ -802,7 +859,7 @@ def main(argv: list[str] | None = None) -> int:
               "versions": {"fastapi": fastapi.__version__, "starlette": starlette.__version__,
                            "uvicorn": uvicorn.__version__, "httpx": httpx.__version__},
               "settings": {k: getattr(args, k) for k in ("requests", "concurrency", "warmup", "repeats", "client",
-                                                                  "diagnose")},
+                                                                  "diagnose", "workers", "cases")},
               "rows": rows, **extra,
               "targets": [{"target": t, "verdict": v, "detail": d} for t, v, d in targets(rows, extra, args.concurrency)]}
     if args.json != "-":

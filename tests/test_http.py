@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():  # starlette's note about httpx versions, at import
@@ -343,13 +344,13 @@ def test_explanations_in_french_text_and_html(client, perf):
     public = client.get(url, params={"lang": "fr"}, headers=key(SERVICE))
     assert public.headers["content-type"].startswith("text/plain")
     assert public.text.startswith("Décision") and "Vue publique" in public.text
-    assert "échelle de traitement 87911–97703" in public.text and "93500" not in public.text
+    assert "échelle de traitement 87\u00a0911\u00a0$–97\u00a0703\u00a0$" in public.text and "93\u00a0500" not in public.text
     full = client.get(url, params={"lang": "fr", "format": "text"}, headers=key(AUDITOR)).text
-    assert "new_salary = 93500" in full and "Vue publique" not in full
+    assert "new_salary = 93\u00a0500\u00a0$" in full and "Vue publique" not in full
     html = client.get(url, params={"lang": "fr", "format": "html"}, headers=key(SERVICE))
     assert html.headers["content-type"].startswith("text/html")
-    assert html.text.startswith("<!DOCTYPE html>") and '<html lang="fr">' in html.text and "93500" not in html.text
-    assert "93500" in client.get(url, params={"lang": "fr", "format": "html"}, headers=key(AUDITOR)).text
+    assert html.text.startswith("<!DOCTYPE html>") and '<html lang="fr">' in html.text and "93\u00a0500" not in html.text
+    assert "93\u00a0500" in client.get(url, params={"lang": "fr", "format": "html"}, headers=key(AUDITOR)).text
     problem(client.get(url, params={"format": "pdf"}, headers=key(SERVICE)), 422, "bad-request")
 
 
@@ -565,3 +566,80 @@ def test_without_keys_the_server_refuses_other_hosts(monkeypatch):
     with pytest.raises(InputError, match="loopback only"):
         server.run(args)
     assert server._is_loopback("127.0.0.1") and server._is_loopback("::1") and not server._is_loopback("10.0.0.1")
+
+
+# -- the plain path of :evaluate (no FastAPI dependencies, no pydantic model) ------------------------
+_KEYS = keyring.parse(KEYS_TEXT, "keys")
+_HEADERS = [(b"content-type", b"application/json"), (b"x-api-key", SERVICE.encode())]
+
+
+def test_the_plain_path_takes_the_usual_request_and_leaves_the_rest():
+    plain = http_api._plain_request
+    body = {**PL03, "known_on": "2009-05-01", "trace": "full", "lang": "fr", "presume": False, "subject_id": "E1"}
+    who, *fields = plain(_HEADERS, json.dumps(body).encode(), _KEYS)
+    assert who.role == "service" and fields == [PL03["facts"], "2009-06-01", "2009-05-01", "full", False, "fr", "E1"]
+    assert plain(_HEADERS, json.dumps(PL03).encode(), None)  # no keys: anyone on loopback is a service
+    for headers in ([(b"content-type", b"application/json")],  # no key: 401 from the documented route
+                    [(b"content-type", b"text/plain"), (b"x-api-key", SERVICE.encode())],
+                    [(b"x-api-key", SERVICE.encode())]):
+        assert plain(headers, json.dumps(PL03).encode(), _KEYS) is None
+    assert plain([(b"content-type", b"application/json; charset=utf-8"),
+                  (b"authorization", f"Bearer {AUDITOR}".encode())], json.dumps(PL03).encode(), _KEYS)
+    for raw in (b"", b"{", b"[]", b'{"as_of": "2009-06-01\\n"}', b'{"as_of": "2009-06-01", "presume": 1}',
+                b'{"as_of": "2009-06-01", "subject_id": "\\ud800"}', b'{"as_of": "2009-06-01", "x": 1}',
+                b'{"as_of": "2009-06-01", "facts": null}', b'{"facts": {}}'):
+        assert plain(_HEADERS, raw, _KEYS) is None, raw
+
+
+_any_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                     max_size=3), max_leaves=6)
+_days = st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\n?\Z") | st.text(max_size=12)
+_fields = {"facts": st.dictionaries(st.text(max_size=4), _any_json, max_size=3) | _any_json, "as_of": _days,
+           "known_on": st.none() | _days, "trace": st.sampled_from(["none", "audit", "full", "AUDIT"]) | _any_json,
+           "lang": st.none() | st.sampled_from(["en", "fr", "de"]) | _any_json, "presume": _any_json,
+           "subject_id": st.none() | st.text(max_size=210) | st.just("x" * 201) | _any_json, "extra": _any_json}
+
+
+@given(st.fixed_dictionaries({}, optional=_fields))
+@settings(max_examples=400, deadline=None)
+def test_the_plain_path_says_yes_only_where_the_model_does(body):
+    """Where the hand check takes a body, EvaluateRequest accepts it with the same values."""
+    try:
+        raw = json.dumps(body).encode()
+    except UnicodeEncodeError:
+        return
+    taken = http_api._plain_request(_HEADERS, raw, _KEYS)
+    try:
+        model = http_api.EvaluateRequest.model_validate(json.loads(raw))
+    except Exception:  # noqa: BLE001 - pydantic's ValidationError
+        model = None
+    if taken is not None:
+        assert model is not None, body
+        assert taken[1:] == (model.facts, model.as_of, model.known_on, model.trace, model.presume, model.lang,
+                             model.subject_id)
+
+
+def test_logged_requests_in_flight_together_share_commits(policies, tmp_path):
+    """Group commit: each request gets its own record id once it is committed; the log keeps
+    one chain and every acknowledged record."""
+    import asyncio
+
+    import httpx
+    api = policyengine.http.app(policies, log=str(tmp_path / "d.sqlite"))
+    state = api.state.engine
+
+    async def many():
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await asyncio.gather(*(c.post("/v1/decisions/ldp.pay.annual_rate:evaluate",
+                                                 json={**PL03, "subject_id": f"E{i}"}) for i in range(40)))
+    answers = asyncio.run(many())
+    assert all(r.status_code == 200 for r in answers)
+    ids = [r.json()["log_id"] for r in answers]
+    assert len(set(ids)) == 40 and all(r.headers["location"] == f"/v1/log/{i}" for r, i in zip(answers, ids))
+    assert state.writer.groups < 40  # some shared a transaction
+    state.writer.close()
+    with DecisionLog.open(tmp_path / "d.sqlite") as dl:
+        assert dl.head()[0] == 40 and dl.verify().ok
+        assert {dl.get(i)["subject"] for i in ids} == {f"E{i}" for i in range(40)}

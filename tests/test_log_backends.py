@@ -13,6 +13,7 @@ import time
 import pytest
 
 from policyengine.audit import replay
+from policyengine.audit.chain import canonical
 from policyengine.audit.log import DecisionLog, LogError, Verification
 from policyengine.cli import main
 from policyengine.source.loader import policy_hash
@@ -114,7 +115,7 @@ def test_decisions_logged_and_replayed_through_the_command_line(log_target, caps
     head = capsys.readouterr().out.strip()
     assert head.startswith("1:")
     assert main(["log", "verify", "--log", log_target, "--head", head]) == 0
-    assert "ok: 1 records verified (anchored at 1:" in capsys.readouterr().out
+    assert "ok: 1 record verified (anchored at 1:" in capsys.readouterr().out
     assert replay(log_target, row["id"]).same
 
 
@@ -173,7 +174,12 @@ def test_a_writer_killed_mid_write_loses_nothing_committed(log_target):
         assert first, p.stderr.read()
         time.sleep(rng.uniform(0.0, 0.25))
         os.kill(p.pid, signal.SIGKILL)
-        out, _ = p.communicate(timeout=60)
+        # read on through p.stdout: communicate() reads the pipe itself and would skip the lines
+        # readline() already buffered (appends are fast enough now for there to be some)
+        out = p.stdout.read()
+        p.wait(timeout=60)
+        p.stdout.close()
+        p.stderr.close()
         ids = [first.strip()] + out.split()
         committed += ids
         v, rows = everything(log_target)
@@ -194,3 +200,134 @@ def test_a_partly_dropped_log_is_damaged_and_left_alone(log_target):
         DecisionLog.open(log_target)
     with pytest.raises(LogError, match="damaged"):
         DecisionLog.open(log_target)  # still damaged: opening did not re-create what was dropped
+
+
+# -- many records in one transaction: ChainedLog.append_many, records.record_many, GroupWriter ---------
+@pytest.fixture(scope="module")
+def ldp():
+    import policyengine
+    from pathlib import Path
+    return policyengine.load(Path(__file__).resolve().parents[1] / "policies")
+
+
+def _decisions(ldp, n):
+    return [ldp.evaluate("ldp.pay.annual_rate", {"level": f"PL-0{1 + i % 5}", "step": 1 + i % 3}, "2009-06-01")
+            for i in range(n)]
+
+
+def test_record_many_is_one_transaction_with_the_records_record_writes(log_target, ldp):
+    from policyengine.audit import record, record_many
+    decisions = _decisions(ldp, 7)
+    with DecisionLog.open(log_target) as log:
+        first = record(ldp, decisions[0], log, subject="s0", extra={"request_id": "r0"})
+        writes = []
+        original = log._write
+        log._write = lambda work: writes.append(work) or original(work)
+        ids = record_many(ldp, decisions[1:], log, subjects=[f"s{i}" for i in range(1, 7)],
+                          extras=[{"request_id": f"r{i}"} for i in range(1, 7)])
+        assert len(writes) == 1  # one transaction (store_policies had nothing left to store)
+        assert len(set(ids)) == 6 and log.head()[0] == 7 and log.verify() == Verification(True, 7)
+        got = [log.get(i) for i in [first] + ids]
+        assert [r["seq"] for r in got] == list(range(1, 8))
+        assert all(b["prev_hash"] == a["hash"] for a, b in zip(got, got[1:]))
+        for i, (r, d) in enumerate(zip(got, decisions)):
+            expected = {**d.to_dict(), "subject": f"s{i}", "request_id": f"r{i}"}
+            assert {k: v for k, v in r.items() if k not in ("id", "seq", "made_at", "prev_hash", "hash")} == expected
+            # stored and hashed as the canonical text of the record, whichever way it was appended
+            text = log._read("SELECT body FROM records WHERE seq = ?", (r["seq"],))[0][0]
+            assert text == canonical(json.loads(text))
+        assert record_many(ldp, [], log) == [] and log.head()[0] == 7
+        assert [x["subject"] for x in log.list(subject="s3")] == ["s3"]
+
+
+def test_record_many_keeps_all_or_none(log_target, ldp):
+    from policyengine.audit import record_many
+    from policyengine.errors import InputError
+    decisions = _decisions(ldp, 4)
+    with DecisionLog.open(log_target) as log:
+        record_many(ldp, decisions[:1], log)
+        head = log.head()
+        with pytest.raises(LogError, match="not JSON-ready"):  # the last one cannot be stored: none is
+            record_many(ldp, decisions[1:], log, extras=[None, None, {"bad": object()}])
+        original = log._insert
+
+        def broken(tx, bodies):  # fails inside the transaction, after the rows were written
+            original(tx, bodies)
+            raise LogError("disk gone")
+        log._insert = broken
+        with pytest.raises(LogError, match="disk gone"):
+            record_many(ldp, decisions[1:], log)
+        del log._insert
+        assert log.head() == head and log.verify() == Verification(True, 1)
+        with pytest.raises(InputError, match="one of each per decision"):
+            record_many(ldp, decisions, log, subjects=["only one"])
+        assert len(record_many(ldp, decisions[1:], log, subjects=["a", None, "c"])) == 3
+        assert log.verify() == Verification(True, 4)
+
+
+def test_group_writer_shares_commits_and_fails_only_what_failed(log_target, ldp):
+    import threading
+    from policyengine.audit.group import GroupWriter
+    from policyengine.audit.records import as_record
+    gate, opened = threading.Event(), []
+
+    def opener(target):  # the first transaction waits until the others are queued behind it
+        log = DecisionLog.open(target)
+        original = log._write
+
+        def write(work):
+            if not opened:
+                opened.append(1)
+                gate.wait(10)
+            return original(work)
+        log._write = write
+        return log
+
+    writer = GroupWriter(log_target, opener=opener)
+    rows = [as_record(d.to_dict(), f"s{i}") for i, d in enumerate(_decisions(ldp, 12))]
+    first = writer.submit(ldp, rows[0])
+    for _ in range(100):  # until the writer holds the first group
+        if opened:
+            break
+        time.sleep(0.02)
+    rest = [writer.submit(ldp, r) for r in rows[1:6]]
+    bad = writer.submit(ldp, {**rows[6], "id": "mine"})  # not a valid record: fails alone
+    rest += [writer.submit(ldp, r) for r in rows[7:]]
+    gate.set()
+    ids = [first.result(10)] + [f.result(10) for f in rest]
+    with pytest.raises(LogError, match="set by the log"):
+        bad.result(10)
+    # store_policies, the first record, then the 10 queued behind it together
+    assert writer.groups == 2 and len(set(ids)) == 11
+    assert writer.append(ldp, rows[6]) and writer.groups == 3
+    writer.close()
+    with DecisionLog.open(log_target) as log:
+        assert log.verify() == Verification(True, 12)
+        assert [log.get(i)["subject"] for i in ids] == [f"s{i}" for i in range(12) if i != 6]
+
+
+def test_group_writer_tells_every_waiter_of_a_failed_commit_and_goes_on(log_target, ldp):
+    from policyengine.audit.group import GroupWriter
+    from policyengine.audit.records import as_record
+    fail = [True]
+
+    def opener(target):
+        log = DecisionLog.open(target)
+        original = log._insert
+
+        def insert(tx, bodies):
+            if fail[0]:
+                raise LogError("disk gone")
+            return original(tx, bodies)
+        log._insert = insert
+        return log
+
+    writer = GroupWriter(log_target, opener=opener)
+    rows = [as_record(d.to_dict()) for d in _decisions(ldp, 3)]
+    with pytest.raises(LogError, match="disk gone"):
+        writer.append(ldp, rows[0])
+    fail[0] = False
+    assert writer.append(ldp, rows[1])  # a new log handle, and the chain goes on
+    writer.close()
+    with DecisionLog.open(log_target) as log:
+        assert log.verify() == Verification(True, 1)

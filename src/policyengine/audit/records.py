@@ -26,19 +26,39 @@ def open_log(log) -> ChainedLog:
 def record(policies, decision, log, subject=None, extra=None) -> str:
     """Append a decision to the log (storing its policy files once); return the record id.
     `extra` adds fields the decision does not carry (the HTTP request id)."""
+    return record_many(policies, [decision], log, None if subject is None else [subject],
+                       None if extra is None else [extra])[0]
+
+
+def record_many(policies, decisions, log, subjects=None, extras=None) -> list[str]:
+    """Append many decisions (all under `policies`) in ONE transaction, in order, and return
+    their record ids: all are kept or none, with one commit instead of one per decision.
+    `subjects` and `extras`, when given, run beside `decisions` (None entries for none)."""
+    decisions = list(decisions)
+    subjects = [None] * len(decisions) if subjects is None else list(subjects)
+    extras = [None] * len(decisions) if extras is None else list(extras)
+    if not len(subjects) == len(extras) == len(decisions):
+        raise InputError([f"record_many: {len(decisions)} decisions, {len(subjects)} subjects and "
+                          f"{len(extras)} extras: give one of each per decision"])
     dl = open_log(log)
     try:
         dl.store_policies(policies.policy_hash, policies.sources)
-        rec = decision.to_dict()
-        if subject is not None:
-            rec["subject"] = str(subject)
-        for key, value in (extra or {}).items():
-            if value is not None:
-                rec.setdefault(key, value)
-        return dl.append(rec)
+        return dl.append_many([as_record(d.to_dict(), s, x) for d, s, x in zip(decisions, subjects, extras)])
     finally:
         if dl is not log:
             dl.close()
+
+
+def as_record(decision: dict, subject=None, extra=None) -> dict:
+    """The log record of a decision's to_dict(): with whom it is about and any extra fields
+    (a None value is left out; a field of the decision is never overridden)."""
+    rec = dict(decision)
+    if subject is not None:
+        rec["subject"] = str(subject)
+    for key, value in (extra or {}).items():
+        if value is not None:
+            rec.setdefault(key, value)
+    return rec
 
 
 @dataclass
@@ -113,4 +133,4 @@ def replay(log, record_id: str, current=None) -> Replay:
     return Replay(rec, again, under, diffs)
 
 
-__all__ = ["LogError", "DecisionLog", "record", "replay", "Replay", "SUBJECT", "InputError"]
+__all__ = ["LogError", "DecisionLog", "record", "record_many", "replay", "Replay", "SUBJECT", "InputError"]

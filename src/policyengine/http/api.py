@@ -11,10 +11,13 @@ folder is refused with its problems while the old policies stay.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -23,12 +26,15 @@ from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request as PlainRequest
+from starlette.routing import Match
 
 from .. import audit
 from ..audit.chain import LogError, parse_head
+from ..audit.group import GroupWriter
 from ..audit.log import DecisionLog
+from ..audit.records import as_record
 from ..audit.redact import view as redacted
 from ..errors import InputError, PolicyEngineError, PolicyError, did_you_mean
 from ..policies import Policies, load
@@ -40,6 +46,11 @@ from ..version import __version__
 from . import keys as keyring
 from .middleware import Limits, RequestContext
 from .problems import PROBLEM, Problem, from_engine, install, problem_response
+
+try:  # optional: renders a decision with its audit trace ~15x faster than json (benchmarks/README.md, HTTP)
+    import orjson
+except ImportError:  # pragma: no cover - the json module gives the same JSON values
+    orjson = None
 
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_BATCH = 10_000  # cases in one batch request
@@ -77,8 +88,8 @@ class State:
     def __init__(self, root: Path, policies: Policies, log: str | None, keys):
         self.root, self.policies, self.log, self.keys = root, policies, log, keys
         self._lock = threading.Lock()
-        self._append = threading.Lock()  # one log append at a time from this process
-        self._local = threading.local()  # one open log per worker thread (SQLite connections are per thread)
+        # one writer thread per process owns the log: concurrent requests share its commits
+        self.writer = GroupWriter(log) if log else None
         self._logged: OrderedDict[str, Policies] = OrderedDict()  # policy_hash -> policies read back from the log
         self._logged_lock = threading.Lock()
 
@@ -108,21 +119,17 @@ class State:
                 self._logged.popitem(last=False)
         return loaded
 
-    def logger(self):
-        """This thread's open decision log, opened on first use."""
-        dl = getattr(self._local, "log", None)
-        if dl is None:
-            dl = self._local.log = DecisionLog.open(self.log)
-        return dl
+    async def record(self, p: Policies, decided: dict, subject, request_id) -> str:
+        """Log a decision (its to_dict()) with whom it is about and the request that asked; the
+        record id comes back once the transaction holding it has committed, so a request is
+        never acknowledged with a record that could still be lost."""
+        rec = as_record(decided, subject, {"request_id": request_id})
+        return await asyncio.wrap_future(self.writer.submit(p, rec))
 
-    def record(self, p: Policies, d, subject, request: Request) -> None:
-        """Append a decision to the log, with whom it is about and the request that asked.
-        Appends from this process queue on one lock: the database's own busy handler is not
-        first come, first served, and starved some requests for over a second under load."""
-        if self.log:
-            with self._append:
-                d.log_id = audit.record(p, d, self.logger(), subject,
-                                        extra={"request_id": getattr(request.state, "request_id", None)})
+    def record_now(self, p: Policies, d, subject, request_id) -> None:
+        """The same from a thread (a batch's rows): waits for the commit."""
+        if self.writer:
+            d.log_id = self.writer.append(p, as_record(d.to_dict(), subject, {"request_id": request_id}))
 
     def reload(self) -> Policies:
         """Load the folder again; on success the new policies serve every request that starts
@@ -253,13 +260,22 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
         root = Path(policies)
         loaded = load(root)
     state = State(root, loaded, log, keys)
-    api = FastAPI(title="policyengine decision API", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(_):
+        yield
+        if state.writer:  # the requests are done (uvicorn drains them first): commit anything left, close
+            await asyncio.get_running_loop().run_in_executor(None, state.writer.close)
+
+    api = FastAPI(title="policyengine decision API", version=__version__, lifespan=lifespan,
                   description="Decisions of Government of Canada HR policy encoded as data, each with the clauses "
                               "that produced it. Errors are RFC 9457 problem details.",
-                  responses=PROBLEM_RESPONSES)
+                  responses=PROBLEM_RESPONSES,
+                  # FastAPI's OpenTelemetry hook asks the global providers on every request
+                  # (~5 µs); this app configures none, so it is off
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     api.state.engine = state
     install(api)
-    api.add_middleware(RequestContext, max_body=max_body, policy_hash=lambda: state.policies.policy_hash)
     key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="A key from the server's key file (see README, HTTP API)")
 
@@ -306,28 +322,78 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
               tags=["decisions"], summary="Decide one case")
     async def evaluate(body: EvaluateRequest, request: Request, decision: str = DECISION,
                        who: keyring.Caller = Depends(require("service"))):
-        p = state.serving(request)
+        # reached only by requests the plain path (below) hands on: FastAPI and pydantic word their problems
+        return await decide(request.scope, state.serving(request), decision, body.facts, body.as_of, body.known_on,
+                            body.trace, body.presume, body.lang, body.subject_id)
+
+    async def decide(scope, p: Policies, decision: str, facts, as_of, known_on, trace, presume, lang, subject_id):
         rule_of(p, decision, public_only=True)
-        try:  # evaluation is CPU-bound and short: on the loop; the log append waits on disk: off it
-            d = p.evaluate(decision, body.facts, body.as_of, trace=body.trace, presume=body.presume,
-                           known_on=body.known_on)
-            if state.log:
-                await run_in_threadpool(state.record, p, d, body.subject_id, request)
+        try:  # evaluation is CPU-bound and short: on the loop; the log's commit is awaited, not blocked on
+            d = p.evaluate(decision, facts, as_of, trace=trace, presume=presume, known_on=known_on)
+            out = d.to_dict()
+            if state.writer:
+                d.log_id = await state.record(p, out, subject_id, scope["state"].get("request_id"))
         except PolicyEngineError as exc:
             raise from_engine(exc) from None
-        out = d.to_dict()
         if d.log_id:
             out["log_id"] = d.log_id
-        if body.lang:
-            out["explanation"] = explain_record(out, p, body.lang)
-        headers = {"Location": f"/v1/log/{d.log_id}"} if d.log_id else {}
+        if lang:
+            out["explanation"] = explain_record(out, p, lang)
+        headers = {"Location": f"/v1/log/{d.log_id}"} if d.log_id else None
         if d.status == "refused":  # logged too: the record id and its Location, as for a decision
             first = out["messages"][0] if out["messages"] else {}
             extra = {"log_id": d.log_id} if d.log_id else {}
             return problem_response(Problem(409, "refused", "Refused by a cited clause", first.get("en"),
                                             headers=headers, citation=first.get("citation"),
-                                            clause=first.get("clause"), **extra, decision_record=out), request)
-        return JSONResponse(out, headers=headers)
+                                            clause=first.get("clause"), **extra, decision_record=out),
+                                    PlainRequest(scope))
+        return DecisionJSON(out, headers=headers)
+
+    # The plain path: the route above documents the endpoint (its OpenAPI operation comes from
+    # EvaluateRequest and DecisionOut) and answers whatever is unusual; a request that is plainly
+    # valid (a JSON body that EvaluateRequest accepts, a key with the service role) is answered by
+    # RequestContext calling this first, without FastAPI's routing, dependency solving and pydantic
+    # model: ~100 µs of a ~450 µs request (benchmarks/README.md, HTTP).
+    route = next(r for r in api.router.routes if getattr(r, "endpoint", None) is evaluate)
+
+    async def plain_evaluate(scope, receive, send, rest):
+        match, child = route.matches(scope)
+        if match is not Match.FULL:
+            return await rest(scope, receive, send)
+        messages, body, failed = [], b"", None
+        try:
+            while True:
+                m = await receive()
+                messages.append(m)
+                if m["type"] != "http.request":
+                    break
+                body += m.get("body", b"")
+                if not m.get("more_body", False):
+                    break
+        except Exception as exc:  # noqa: BLE001 - e.g. the body limit: handed on, raised where it was
+            failed = exc
+        fields = None if failed or m["type"] != "http.request" else _plain_request(scope["headers"], body, state.keys)
+        if fields is None:  # the documented route decides, and words any problem, from the same messages
+            async def replay():
+                if messages:
+                    return messages.pop(0)
+                if failed:
+                    raise failed
+                return await receive()
+            return await rest(scope, replay, send)
+        who, facts, as_of, known_on, trace, presume, lang, subject_id = fields
+        p = state.policies  # taken once, kept to the end (as State.serving)
+        scope_state = scope.setdefault("state", {})
+        scope_state["policy_hash"], scope_state["caller"] = p.policy_hash, who
+        try:
+            response = await decide(scope, p, child["path_params"]["decision"], facts, as_of, known_on, trace,
+                                    presume, lang, subject_id)
+        except Problem as exc:
+            response = problem_response(exc, PlainRequest(scope))
+        await response(scope, receive, send)
+
+    api.add_middleware(RequestContext, max_body=max_body, policy_hash=lambda: state.policies.policy_hash,
+                       direct=plain_evaluate)
 
     @api.post("/v1/decisions/{decision:pe_name}:batch", tags=["decisions"], summary="Decide many cases",
               response_class=StreamingResponse,
@@ -474,6 +540,79 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
 
 
 # -- helpers -------------------------------------------------------------------------------------
+class DecisionJSON(JSONResponse):
+    """A decision as JSON: by orjson when installed (a decision with its audit trace is 2-8 KB,
+    which json.dumps takes 20-60 µs to write and orjson 1-4), else as JSONResponse does.  The
+    JSON value is the same: the engine refuses non-finite numbers in facts, and anything
+    orjson cannot write (an integer past 64 bits) goes to json."""
+
+    def render(self, content) -> bytes:
+        if orjson is not None:
+            try:
+                return orjson.dumps(content)
+            except TypeError:  # orjson.JSONEncodeError is one
+                pass
+        return super().render(content)
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # DATE, as pydantic applies it (no newline before the end)
+_EVALUATE_FIELDS = frozenset(EvaluateRequest.model_fields)
+assert _EVALUATE_FIELDS == {"facts", "as_of", "known_on", "trace", "lang", "presume", "subject_id"}, \
+    "EvaluateRequest changed: change _plain_request with it"
+
+
+def _plain_request(headers, body: bytes, keys):
+    """(caller, facts, as_of, known_on, trace, presume, lang, subject_id) of an evaluate request
+    that FastAPI would pass as it is: a JSON body that EvaluateRequest (strict, no extra fields)
+    accepts, and a key with the service role.  None for anything else, which then goes to the
+    documented route, so pydantic stays the one judge of what is wrong and how it is worded.
+    This check only ever says yes where pydantic says yes (tests/test_http.py compares them)."""
+    ctype = key = auth = None
+    for name, value in headers:
+        if name == b"content-type" and ctype is None:
+            ctype = value
+        elif name == b"x-api-key" and key is None:
+            key = value
+        elif name == b"authorization" and auth is None:
+            auth = value
+    if ctype is None or ctype.split(b";", 1)[0].strip().lower() != b"application/json":
+        return None
+    presented = key.decode("latin-1") if key else None  # as APIKeyHeader: an empty header is none
+    if not presented and auth:
+        text = auth.decode("latin-1")
+        presented = text[7:].strip() if text.lower().startswith("bearer ") else None
+    who = keyring.identify(keys, presented)
+    if who is None or not who.may("service"):
+        return None
+    try:
+        b = json.loads(body)  # what Request.json() does
+    except (ValueError, RecursionError):
+        return None
+    if type(b) is not dict or not b.keys() <= _EVALUATE_FIELDS:
+        return None
+    facts, as_of, known_on = b.get("facts", {}), b.get("as_of"), b.get("known_on")
+    trace, lang, presume, subject = b.get("trace", "audit"), b.get("lang"), b.get("presume", True), b.get("subject_id")
+    if (type(facts) is not dict or type(as_of) is not str or not _DAY.fullmatch(as_of)
+            or not (known_on is None or type(known_on) is str and _DAY.fullmatch(known_on))
+            or type(trace) is not str or trace not in ("none", "audit", "full")
+            or not (lang is None or type(lang) is str and lang in ("en", "fr"))
+            or type(presume) is not bool
+            or not (subject is None or type(subject) is str and len(subject) <= 200 and _text(subject))):
+        return None
+    return who, dict(facts), as_of, known_on, trace, presume, lang, subject
+
+
+def _text(s: str) -> bool:
+    """pydantic refuses a string with a lone surrogate (JSON can write one as \\ud800)."""
+    if s.isascii():
+        return True
+    try:
+        s.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _public_log(state: State) -> str | None:
     if not state.log:
         return None
@@ -566,7 +705,7 @@ def _one(state: State, p: Policies, decision: str, row: int, raw, request: Reque
                                                       "problem": e.get("msg", "")} for e in errors]}}
     try:
         d = p.evaluate(decision, case.facts, case.as_of, trace="audit", known_on=case.known_on)
-        state.record(p, d, case.subject_id, request)
+        state.record_now(p, d, case.subject_id, getattr(request.state, "request_id", None))
     except Exception as exc:  # noqa: BLE001 - one row's failure never stops the others
         if not isinstance(exc, PolicyEngineError):
             LOG.exception("request %s: batch row %s failed", getattr(request.state, "request_id", "?"), row)

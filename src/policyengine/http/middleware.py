@@ -39,9 +39,13 @@ class _TooLarge(HTTPException):
 
 
 class RequestContext:
-    def __init__(self, app, max_body: int = Limits.max_body, policy_hash=lambda: ""):
+    """`direct(scope, receive, send, rest)`, when given, sees each request first and answers it
+    or hands it to `rest` (the app's own stack: routing, dependencies, exception handlers)."""
+
+    def __init__(self, app, max_body: int = Limits.max_body, policy_hash=lambda: "", direct=None):
         self.app, self.max_body = app, max_body
         self.policy_hash = policy_hash  # the hash of the policies serving now, for X-Policy-Hash
+        self.direct = direct
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -80,6 +84,8 @@ class RequestContext:
         try:
             if length is not None and length.strip().isdigit() and int(length) > limit:
                 await answer(413, "body-too-large", "Body too large", f"the request body is larger than {limit} bytes")
+            elif self.direct is not None:
+                await self.direct(scope, bounded_receive, tagged_send, self.app)
             else:
                 await self.app(scope, bounded_receive, tagged_send)
         except _TooLarge:  # only if it got past the app's handlers

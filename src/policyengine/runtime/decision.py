@@ -5,6 +5,9 @@ when someone asks for them.
 """
 from __future__ import annotations
 
+import threading
+import weakref
+
 from ..expr import ast
 from ..model.elements import version_dict
 from ..present.explain import explain_text
@@ -48,8 +51,14 @@ class Decision:
         None at trace level 'none', which records nothing."""
         if self._root is None:
             return None
-        seen = dict.fromkeys(f.obj.clause for f in _frames(self._root) if f.kind in ("rule", "table", "exception")
-                             and (f.kind != "exception" or f.outcome))
+        seen, stack = {}, self._root.children[::-1]  # depth first, in order (as _frames), in one loop
+        while stack:
+            f = stack.pop()
+            kind = f.kind
+            if kind == "rule" or kind == "table" or kind == "exception" and f.outcome:
+                seen[f.obj.clause] = None
+            if f.children:
+                stack += f.children[::-1]
         for r, _ in self._refusals:
             seen.setdefault(r.clause)
         return list(seen)
@@ -78,7 +87,8 @@ class Decision:
         if self._trace is None:
             root = self._policies.root
             known = self.known_on is not None
-            self._trace = [_frame_dict(f, root, known) for f in self._root.children]
+            static = _static_of(self._policies)
+            self._trace = [_frame_dict(f, root, known, static) for f in self._root.children]
         return self._trace
 
     def to_dict(self) -> dict:
@@ -155,25 +165,24 @@ def _json(v):
     return plain(v)
 
 
-def _frame_dict(f: Frame, root, known: bool = False) -> dict:
-    """One frame (and those under it) as JSON-ready dicts."""
+def _frame_dict(f: Frame, root, known: bool = False, static=None) -> dict:
+    """One frame (and those under it) as JSON-ready dicts.  What a frame says about its rule,
+    clause or expression (ids, citation, label, text, version) is the same in every decision:
+    it is worked out once per policies and copied, with fresh nested dicts, so a caller may
+    still change one decision's trace without touching another's."""
     kind, obj, version = f.kind, f.obj, f.version
-    if kind == "condition":
-        d = {"kind": kind, "expression": obj.source, "location": _relative(obj.locate(), root)}
-    else:
-        d = {"kind": kind, "id": obj.id, "clause": obj.clause, "citation": obj.citation,
-             "label": {"en": obj.label.en, "fr": obj.label.fr}}
-        if kind == "rule" or kind == "exception":
-            d["text"] = (getattr(version, "text", None) if version else None) or obj.text
-        elif kind == "table":
-            d["text"] = obj.text
-    if version is not None and getattr(version, "effective", None) is not None:
-        d["version"] = v = {"effective": plain(version.effective), "approved": plain(version.approved)}
-        if getattr(version, "label", None):
-            v["label"] = version.label
-        if known:  # evaluated as known on a date: from when this version counts as known, and why
-            kv = version_dict(version)
-            v["known_from"], v["known_by"] = kv["known_from"], kv["known_by"]
+    if static is None:
+        static = {}
+    key = (kind, id(obj), id(version), known)
+    entry = static.get(key)
+    if entry is None:
+        d = _static_dict(f, root, known)
+        entry = static[key] = (obj, version, d, "label" in d, "version" in d)
+    d = entry[2].copy()
+    if entry[3]:
+        d["label"] = d["label"].copy()
+    if entry[4]:
+        d["version"] = d["version"].copy()
     if f.reads:
         reads = {k: v if v.__class__ in _READY else None if v is _UNSET else _json(v) for k, v in f.reads.items()}
         d["keys" if kind == "table" else "facts_read"] = reads
@@ -192,8 +201,44 @@ def _frame_dict(f: Frame, root, known: bool = False) -> dict:
         d["steps"] = [{"at": f"{n.line}:{n.col}", "node": type(n).__name__, "value": _json(v)}
                       for n, v in f.values if not isinstance(n, ast.Literal)]
     if f.children:
-        d["children"] = [_frame_dict(c, root, known) for c in f.children]
+        d["children"] = [_frame_dict(c, root, known, static) for c in f.children]
     return d
+
+
+def _static_dict(f: Frame, root, known: bool) -> dict:
+    """The part of a frame's dict that depends only on its rule (or expression) and version."""
+    kind, obj, version = f.kind, f.obj, f.version
+    if kind == "condition":
+        d = {"kind": kind, "expression": obj.source, "location": _relative(obj.locate(), root)}
+    else:
+        d = {"kind": kind, "id": obj.id, "clause": obj.clause, "citation": obj.citation,
+             "label": {"en": obj.label.en, "fr": obj.label.fr}}
+        if kind == "rule" or kind == "exception":
+            d["text"] = (getattr(version, "text", None) if version else None) or obj.text
+        elif kind == "table":
+            d["text"] = obj.text
+    if version is not None and getattr(version, "effective", None) is not None:
+        d["version"] = v = {"effective": plain(version.effective), "approved": plain(version.approved)}
+        if getattr(version, "label", None):
+            v["label"] = version.label
+        if known:  # evaluated as known on a date: from when this version counts as known, and why
+            kv = version_dict(version)
+            v["known_from"], v["known_by"] = kv["known_from"], kv["known_by"]
+    return d
+
+
+# policies -> {(kind, id(obj), id(version), known): (obj, version, static dict)}: each entry holds
+# its objects, so an id is never reused while the entry lives; all go with their policies
+_STATIC: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_STATIC_LOCK = threading.Lock()
+
+
+def _static_of(policies) -> dict:
+    found = _STATIC.get(policies)
+    if found is None:
+        with _STATIC_LOCK:
+            found = _STATIC.setdefault(policies, {})
+    return found
 
 
 _FILES: dict = {}  # (file as loaded, policies root) -> that file relative to the root
