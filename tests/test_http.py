@@ -444,6 +444,31 @@ def test_batch_of_json_lines(client):
     assert rows[3]["status"] == "undetermined" and set(rows[3]["missing"]) == {"level", "step"}
 
 
+def test_batch_rows_view_is_the_batch_backend_and_agrees_with_the_decision_view(policies, client):
+    cases = [PL03, {"facts": {"level": "PL-09", "step": 1}, "as_of": "2009-06-01"}, "not a case",
+             {**PL03, "known_on": "2009-04-10", "subject_id": "E9"},
+             {"facts": {"level": "PL-06", "step": 1}, "as_of": "2009-06-01"},
+             {"facts": {"step": 2}, "as_of": "2009-06-01"}, {**PL03, "as_of": "2013-06-01"}]
+    with TestClient(policyengine.http.app(policies)) as c:  # no log: the rows view is allowed
+        rows = lines(c.post("/v1/decisions/ldp.pay.annual_rate:batch?view=rows", json=cases))
+        full = lines(c.post("/v1/decisions/ldp.pay.annual_rate:batch", json=cases))
+    assert [r["row"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    # Appendix B, 12: PL-03 step 2, rates C (2009-04-02); as known on 2009-04-10, rates B (C approved 2009-04-23)
+    assert rows[0]["value"] == "63520" and rows[3]["value"] == "62581" and rows[3]["subject_id"] == "E9"
+    for r, f in zip(rows, full):
+        if "problem" in f:
+            assert r["problem"]["status"] == f["problem"]["status"]
+            continue
+        assert {k: r[k] for k in ("status", "value", "clauses", "missing")} == \
+               {k: f[k] for k in ("status", "value", "clauses", "missing")}
+        assert [a["fact"] for a in f["assumptions"]] == r["assumptions"]
+    assert rows[4]["messages"][0]["citation"] == "Appendix B, 12"
+    assert "not in force" in rows[6]["problem"]["problems"][0]["problem"]
+    # a logging server keeps its contract: every decision is logged, so no rows view
+    problem(client.post("/v1/decisions/ldp.pay.annual_rate:batch?view=rows", json=[PL03], headers=key(SERVICE)),
+            422, "rows-view-not-logged")
+
+
 def test_batch_size_is_bounded(client, monkeypatch):
     monkeypatch.setattr(http_api, "MAX_BATCH", 3)
     body = problem(client.post("/v1/decisions/ldp.pay.annual_rate:batch", json=[PL03] * 4, headers=key(SERVICE)),

@@ -404,18 +404,25 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
                       BatchCase.model_json_schema(),
                       {"description": "anything else: answered with that row's problem, the other rows decided"}]}}},
                   "application/x-ndjson": {"schema": {"type": "string"}}}}})
-    async def batch(request: Request, decision: str = DECISION, who: keyring.Caller = Depends(require("service"))):
+    async def batch(request: Request, decision: str = DECISION, who: keyring.Caller = Depends(require("service")),
+                    view: Literal["decision", "rows"] = Query(
+                        "decision", description="decision: each case's Decision.to_dict() with its audit trace "
+                        "(and log record); rows: one compact line per case (status, value, clauses, missing, "
+                        "assumptions, messages), decided together by the batch backend, not logged")):
         p = state.serving(request)
         rule_of(p, decision, public_only=True)
         cases = _cases(await request.body(), request.headers.get("content-type", ""))
+        if view == "rows":
+            if state.writer:
+                raise Problem(422, "rows-view-not-logged", "The rows view is not logged",
+                              "this server logs every decision: ask view=decision")
+            out = await asyncio.get_running_loop().run_in_executor(None, _rows_view, p, decision, cases)
+            return StreamingResponse((json.dumps(line, ensure_ascii=False) + "\n" for line in out),
+                                     media_type="application/x-ndjson")
 
         def lines():
             for row, case in enumerate(cases, 1):
-                if isinstance(case, _Unreadable):
-                    out = {"row": row, "problem": {"status": 400, "title": "The line is not valid JSON",
-                                                   "detail": case.why}}
-                else:
-                    out = _one(state, p, decision, row, case, request)
+                out = _one(state, p, decision, row, case, request)
                 yield json.dumps(out, ensure_ascii=False) + "\n"
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -694,15 +701,60 @@ def _cases(body: bytes, content_type: str) -> list:
     return items
 
 
-def _one(state: State, p: Policies, decision: str, row: int, raw, request: Request) -> dict:
-    """One case of a batch: its decision, or the problem with it, never an interruption."""
+def _case(row: int, raw):
+    """(BatchCase, None) or (None, the row's problem line)."""
+    if isinstance(raw, _Unreadable):
+        return None, {"row": row, "problem": {"status": 400, "title": "The line is not valid JSON", "detail": raw.why}}
     try:
-        case = BatchCase.model_validate(raw)
+        return BatchCase.model_validate(raw), None
     except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError, reported as the row's problem
         errors = getattr(exc, "errors", lambda: [])()
-        return {"row": row, "problem": {"status": 422, "title": "The case does not match the API",
-                                        "problems": [{"where": ".".join(map(str, e.get("loc", ()))),
-                                                      "problem": e.get("msg", "")} for e in errors]}}
+        return None, {"row": row, "problem": {"status": 422, "title": "The case does not match the API",
+                                              "problems": [{"where": ".".join(map(str, e.get("loc", ()))),
+                                                            "problem": e.get("msg", "")} for e in errors]}}
+
+
+_DAY_COLUMN, _KNOWN_COLUMN = "\0as_of", "\0known_on"  # no fact can be named so
+
+
+def _rows_view(p: Policies, decision: str, raw_cases: list) -> list[dict]:
+    """The rows view of a batch: every valid case decided together by evaluate_batch (cases
+    with and without known_on in two calls), each line in the order of the body."""
+    from ..batch.engine import evaluate_batch
+    lines: list = [None] * len(raw_cases)
+    groups: dict = {False: [], True: []}
+    for row, raw in enumerate(raw_cases, 1):
+        case, problem = _case(row, raw)
+        if problem is not None:
+            lines[row - 1] = problem
+        else:
+            groups[case.known_on is not None].append((row, case))
+    for known, cases in groups.items():
+        if not cases:
+            continue
+        data = [{**c.facts, _DAY_COLUMN: c.as_of, **({_KNOWN_COLUMN: c.known_on} if known else {})} for _, c in cases]
+        table, rows = evaluate_batch(p, decision, data, as_of_column=_DAY_COLUMN,
+                                     known_on_column=_KNOWN_COLUMN if known else None, _keep=True)
+        cols = table.to_pydict()
+        for i, (row, c) in enumerate(cases):
+            if cols["status"][i] == "error":
+                lines[row - 1] = {"row": row, "problem": {
+                    "status": 422, "title": "The case cannot be decided",
+                    "problems": [{"fact": e["fact"], "problem": e["problem"]} for e in cols["errors"][i]]}}
+                continue
+            lines[row - 1] = {"row": row, "decision": decision, "as_of": c.as_of, "known_on": c.known_on,
+                              "status": cols["status"][i], "value": plain(rows.value(i)),
+                              "clauses": cols["clauses"][i], "missing": cols["missing"][i],
+                              "assumptions": cols["assumptions"][i], "messages": cols["messages"][i],
+                              "subject_id": c.subject_id, "policy_hash": p.policy_hash}
+    return lines
+
+
+def _one(state: State, p: Policies, decision: str, row: int, raw, request: Request) -> dict:
+    """One case of a batch: its decision, or the problem with it, never an interruption."""
+    case, problem = _case(row, raw)
+    if problem is not None:
+        return problem
     try:
         d = p.evaluate(decision, case.facts, case.as_of, trace="audit", known_on=case.known_on)
         state.record_now(p, d, case.subject_id, getattr(request.state, "request_id", None))
