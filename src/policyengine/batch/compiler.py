@@ -21,7 +21,7 @@ from ..model.elements import SelectBody
 from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
-from .columns import FAILED, MISSING, Col, apply, classes, combination
+from .columns import FAILED, MISSING, Col, apply, classes, combination, intern
 
 
 class Unsupported(Exception):
@@ -82,8 +82,9 @@ class _RuleSlots(RuleCompiler):
 class PeriodCompiler:
     """Columns of one decision's rules for rows of one period (and one "as known on" period)."""
 
-    def __init__(self, rules, day, known_on, facts: dict, given: dict, as_of: Col, presumed: dict):
-        self.rules, self.day, self.known_on = rules, day, known_on
+    def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict):
+        self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        self.visits = np.zeros(n, dtype=np.int64)  # at most this many quantifier visits per row (limits.MAX_STEPS)
         self.facts = facts  # fact name -> Col of the values given (MISSING where not)
         self.presumed = presumed  # fact name -> presumed value (presumptions applied)
         self.as_of = as_of
@@ -142,7 +143,8 @@ class PeriodCompiler:
         elif isinstance(node, ast.Call) and node.function == "given":
             col = self._given(node.args[0].ref[1].name)
         elif isinstance(node, ast.Call) and node.function in ("any", "all"):
-            col = self._island(node, where)
+            nested = any(isinstance(x, ast.Call) and x.function in ("any", "all") for x in ast.walk(node.args[1]))
+            col = self._island(node, where) if nested else self._quantified(node, where)
         else:
             handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
             fn = handler(node)
@@ -151,6 +153,78 @@ class PeriodCompiler:
         self.nodes[id(node)] = col
         self.seen.append((col, False))
         return col
+
+    def _count_visits(self, records: Col) -> np.ndarray:
+        """Each row's list length (0 when not known), added to the row's bound on visits."""
+        per_row = self._list_facts(records)[0]
+        self.visits += per_row
+        return per_row
+
+    def _list_facts(self, records: Col):
+        """(length, state: 0 a list, 1 unknown, 2 failed) of each row's list, worked out once per column."""
+        cache = self.__dict__.setdefault("_lists", {})
+        got = cache.get(id(records))
+        if got is None:
+            lengths = np.asarray([len(v) if isinstance(v, tuple) else 0 for v in records.uniq], dtype=np.int64)
+            state = np.asarray([0 if isinstance(v, tuple) else 1 if v is MISSING else 2 for v in records.uniq])
+            if records.codes is None:
+                got = (np.full(self.n, lengths[0]), np.full(self.n, state[0]))
+            else:
+                got = (lengths[records.codes], state[records.codes])
+            cache[id(records)] = got
+        return got
+
+    def _quantified(self, node, where) -> Col:
+        """any()/all() column-wise: each row's records laid out one item a row, the condition
+        computed over the items (their fields, and the row's facts and rules), then Kleene over
+        each row's items (semantics.kleene: one that decides decides; else unknown; else the
+        failure).  The items visited, up to the first that decides, each with its own path,
+        make the row's path."""
+        records = self._node(node.args[0], where)
+        stop = node.function == "any"
+        lengths = self._count_visits(records)
+        inner = self._items(records, lengths)
+        mark = len(inner.seen)
+        cond = inner._node(node.args[1], where)
+        n_items = len(inner.item_row)
+        item_paths = inner.paths(n_items, inner.seen[mark:])[0] if n_items else np.zeros(0, dtype=np.int64)
+        cls = classes(cond, False)
+        item_cls = np.full(n_items, cls[0]) if cond.codes is None else cls[cond.codes]
+        decides = item_cls == (2 if stop else 3)
+        row = inner.item_row
+        has = [np.bincount(row, weights=mask, minlength=self.n) > 0 for mask in (decides, item_cls == 0, item_cls == 1)]
+        codes = np.where(has[0], 0, np.where(has[1], 1, np.where(has[2], 2, 3))).astype(np.int32)
+        per_row_state = self._list_facts(records)[1]
+        codes[per_row_state == 1], codes[per_row_state == 2] = 1, 2  # the list not given, or failed
+        # the path: each position's item path, for the items visited (up to the first that decides)
+        starts = np.cumsum(lengths) - lengths
+        first = np.full(self.n, -1, dtype=np.int64)
+        hit = np.flatnonzero(decides)
+        first[row[hit][::-1]] = hit[::-1]  # each row's first deciding item (among equal indices the last write wins)
+        visited = np.where(first >= 0, first - starts + 1, lengths)
+        positions = []
+        for k in range(int(visited.max(initial=0))):
+            at = np.minimum(starts + k, max(n_items - 1, 0))
+            positions.append(Col(np.where(k < visited, item_paths[at] + 1, 0).astype(np.int32),
+                                 list(range(int(item_paths.max(initial=0)) + 2))))
+        if positions:
+            self.seen.append((combination(positions), "exact"))
+        return Col(codes, [stop, MISSING, FAILED, not stop])
+
+    def _items(self, records: Col, lengths: np.ndarray) -> "_ItemCompiler":
+        """The items of a list column, one row each (shared by every quantifier over it)."""
+        cache = self.__dict__.setdefault("_layouts", {})
+        inner = cache.get(id(records))
+        if inner is None:
+            lists = [v if isinstance(v, tuple) else () for v in records.uniq]
+            offsets = np.cumsum([0] + [len(v) for v in lists])
+            item_row = np.repeat(np.arange(self.n, dtype=np.int64), lengths)
+            codes = np.zeros(self.n, dtype=np.int64) if records.codes is None else records.codes
+            starts = np.cumsum(lengths) - lengths
+            # which item of which distinct list each item row is
+            source = offsets[codes[item_row]] + (np.arange(len(item_row)) - starts[item_row])
+            inner = cache[id(records)] = _ItemCompiler(self, item_row, [x for v in lists for x in v], source)
+        return inner
 
     def _island(self, node, where) -> Col:
         """any()/all() over each row's list of records: the scalar closure of the whole
@@ -180,6 +254,8 @@ class PeriodCompiler:
             return _outcome(fn, env)
         for name in facts:
             self._fact(name)  # given or not: on the path
+        records = self._node(node.args[0], where)
+        self._count_visits(records)
         self.seen.append((combination(cols), True))
         return apply(run, cols)
 
@@ -213,15 +289,17 @@ class PeriodCompiler:
         return Col(given.codes, [v is not MISSING for v in given.uniq])
 
     # -- paths ---------------------------------------------------------------------------------
-    def paths(self, n: int):
+    def paths(self, n: int, seen=None):
         """(path of each row, one row of each path): rows of a path share their status,
         clauses, missing facts and presumptions."""
         sig = np.zeros(n, dtype=np.int64)
         size = 1
-        for col, by_value in self.seen:
-            if col.codes is None:
+        done = set()
+        for col, by_value in (self.seen if seen is None else seen):
+            if col.codes is None or (id(col), by_value) in done:
                 continue
-            cm = classes(col, by_value)
+            done.add((id(col), by_value))
+            cm = np.arange(len(col.uniq)) if by_value == "exact" else classes(col, by_value)
             if cm.min() == cm.max():
                 continue
             kinds, cm = np.unique(cm, return_inverse=True)
@@ -242,3 +320,36 @@ class PeriodCompiler:
             return path, rep
         _, rep, path = np.unique(sig, return_index=True, return_inverse=True)
         return path, rep
+
+
+class _ItemCompiler(PeriodCompiler):
+    """The columns of a quantifier's condition, one row per item of the rows' records: the
+    item's fields, and its row's facts, rules and date."""
+
+    def __init__(self, outer: PeriodCompiler, item_row: np.ndarray, distinct_items: list, source: np.ndarray):
+        facts = {name: col.take(item_row) for name, col in outer.facts.items()}
+        super().__init__(outer.rules, outer.day, outer.known_on, facts, len(item_row), outer.as_of.take(item_row),
+                         outer.presumed)
+        self.outer, self.item_row = outer, item_row
+        self.distinct_items, self.source = distinct_items, source  # the items of the distinct lists; each row's
+        self.fields: dict = {}
+
+    def rule(self, rule) -> Col:
+        col = self.rule_cols.get(rule.id)
+        if col is None:
+            col = self.rule_cols[rule.id] = self.outer.rule(rule).take(self.item_row)
+            self.seen.append((col, False))
+        return col
+
+    def _name(self, n) -> Col:
+        if n.ref[0] != "field":
+            return super()._name(n)
+        col = self.fields.get(n.ref[1])
+        if col is None:
+            if not len(self.source):
+                col = Col.const(MISSING)
+            else:
+                uniq, codes = intern([item[n.ref[1]] for item in self.distinct_items])
+                col = Col(codes[self.source], uniq)
+            self.fields[n.ref[1]] = col
+        return col

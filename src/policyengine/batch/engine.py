@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import limits
 from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter
@@ -286,9 +287,11 @@ class _Batch:
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         facts = {name: col.take(rows) for name, col in self.facts.items()}
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
-        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, None, self.day.take(rows), presumed)
+        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed)
         try:
             col = pcomp.rule(self.rule)
+            if pcomp.visits.max(initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
+                raise Unsupported("lists long enough that the evaluation's step budget may run out")
             path, rep = pcomp.paths(len(rows))
         except (Unsupported, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
