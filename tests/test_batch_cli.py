@@ -105,5 +105,7 @@ def test_dask_local_cluster_of_two_equals_one_process(policies):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
             distributed.Client(c) as client:
         two = policies.evaluate_batch("ldp.pay.annual_rate", rows, as_of_column="day", scheduler=client)
+        again = policies.evaluate_batch("ldp.pay.annual_rate", rows, as_of_column="day", scheduler=client)
     assert metadata(two)["parts"] == 2
+    assert again.to_pylist() == one.to_pylist()  # a second call on the same client (the policies re-sent)
     assert two.to_pylist() == one.to_pylist()

@@ -47,7 +47,9 @@ def evaluate_distributed(policies, decision, data, client, **options) -> pa.Tabl
     n, cols = _columns(data)
     workers = max(1, sum(client.nthreads().values()))
     size = max(1, -(-n // workers))
-    sources = client.scatter(dict(policies.sources), broadcast=True)
+    # one object, under a key of its own: a dict scattered as such becomes one task per file, keyed
+    # by the file's path, and a second call re-scattering the same keys races the first's release
+    [sources] = client.scatter([dict(policies.sources)], broadcast=True, hash=False)
     futures = []
     for start in range(0, n, size):
         part = {k: v[start:start + size] for k, v in cols.items()}
