@@ -29,6 +29,7 @@ from .compiler import PeriodCompiler, Unsupported
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
 CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
+SLICE_ROWS = 1 << 18  # rows of the input read (codes, dates, periods) at a time
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
 _MESSAGE_FIELDS = ("kind", "rule", "clause", "citation", "en", "fr")  # Decision.messages, per refusal or conflict
@@ -72,11 +73,24 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
         if name is not None and name not in raw:
             raise InputError([f"no column '{name}' in the input{did_you_mean(name, raw)}"])
     batch = _Batch(policies, rule, n, presume)
-    batch.read_facts(raw, {as_of_column, known_on_column} - {None})
-    for r, problems in (input_errors or {}).items():
-        batch.errors.setdefault(r, []).extend(problems)
-    batch.read_days(raw, as_of, as_of_column, known_on, known_on_column)
-    batch.decide()
+    outcome, value = batch.outcome, batch.value
+    # Slice by slice: a slice's codes and working columns are all the memory there is beyond
+    # the input and the answer (two integers a row); answers are shared across slices.
+    for start in range(0, n, SLICE_ROWS):
+        m = min(SLICE_ROWS, n - start)
+        part = {k: v.slice(start, m) if isinstance(v, (pa.Array, pa.ChunkedArray)) else v[start:start + m]
+                for k, v in raw.items()}
+        batch.n, batch.outcome, batch.value = m, outcome[start:start + m], value[start:start + m]
+        batch.errors, batch.offset = {}, start
+        batch.read_facts(part, {as_of_column, known_on_column} - {None})
+        for r, problems in (input_errors or {}).items():
+            if start <= r < start + m:
+                batch.errors.setdefault(r - start, []).extend(problems)
+        batch.read_days(part, as_of, as_of_column, known_on, known_on_column)
+        batch.decide()
+        batch.input_errors += len(batch.errors)
+    batch.n, batch.outcome, batch.value = n, outcome, value
+    batch.facts = batch.day = batch.known = None
     table = batch.table(row_offset, raw.get(SUBJECT))
     batch.meta["seconds"] = round(time.perf_counter() - started, 6)
     table = table.replace_schema_metadata({b"policyengine": json.dumps(batch.meta).encode()})
@@ -148,7 +162,7 @@ def _distinct(column) -> tuple[np.ndarray, list]:
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr)
         uniq = arr.dictionary.to_pylist() + [None]
-        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int32)
+        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return codes, uniq
     uniq, codes = intern(column)
     return codes, uniq
@@ -162,7 +176,8 @@ class _Batch:
     def __init__(self, policies, rule, n, presume):
         self.policies, self.rule, self.n, self.presume = policies, rule, n, presume is not False
         self.decision = rule.id
-        self.errors: dict[int, list] = {}  # row -> [(fact, problem)]
+        self.errors: dict[int, list] = {}  # row of the slice -> [(fact, problem)]
+        self.input_errors = 0  # rows with input errors, all slices
         self.facts: dict[str, Col] = {}
         self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors, messages)
         self.decisions: dict = {}  # outcome -> the Decision of one row with it (see Rows)
@@ -178,7 +193,9 @@ class _Batch:
     # -- reading ---------------------------------------------------------------------------------
     def read_facts(self, raw: dict, date_columns: set) -> None:
         self.date_columns = date_columns
-        self.converters = converters = self._converters()
+        converters = self.__dict__.get("converters")
+        if converters is None:
+            self.converters = converters = self._converters()
         known = self.policies._fact_names
         for name, column in raw.items():
             if name in date_columns or name == SUBJECT:
@@ -239,7 +256,7 @@ class _Batch:
         """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
         then whether the decision is in force, then the facts."""
         period_of = self._periods()
-        for key in np.unique(period_of).tolist():
+        for key in (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist():
             rows = np.flatnonzero(period_of == key)
             if key < 0:
                 self._errors_of(rows, dates_only=True)
@@ -314,7 +331,7 @@ class _Batch:
                 redo.append(p)  # errors say something of each row; a disagreement is decided row by row
                 path_outcome[p] = -1
                 if outcome[0] != "error":
-                    self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + 1}"})
+                    self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + self.offset + 1}"})
                 continue
             path_outcome[p] = self._intern_outcome(outcome, self._last)
         self.outcome[rows] = path_outcome[path]
@@ -390,7 +407,9 @@ class _Batch:
     # -- the result ------------------------------------------------------------------------------
     def table(self, row_offset: int, subject) -> pa.Table:
         n = self.n
-        columns = {"row": pa.array(np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64))}
+        wide = row_offset + n >= 2 ** 31
+        columns = {"row": pa.array(np.arange(row_offset + 1, row_offset + n + 1, dtype=np.int64 if wide else np.int32),
+                                   type=pa.int64() if wide else pa.int32())}
         values = value_columns(self.values, self.rule.type)
         outcome_ids = pa.array(self.outcome)
         # per-row columns that follow from the path are dictionaries over the distinct outcomes:
@@ -414,7 +433,7 @@ class _Batch:
         for o, c in zip(self.outcomes, counts.tolist()):
             by_status[o[0]] += c
         self.meta["statuses"] = by_status
-        self.meta["input_errors"] = len(self.errors)
+        self.meta["input_errors"] = self.input_errors
         return pa.table(columns)
 
 
