@@ -60,8 +60,29 @@ class DependencyGraph:
             self._g = g
         return self._g
 
+    def _generations(self):
+        """Nodes in dependency order, generation by generation (each in the order added, as
+        networkx's topological_generations gives them), and whether every node was reached
+        (False: there is a cycle)."""
+        indegree = {v: len(self._pred[v]) for v in self._nodes}
+        ready = [v for v, d in indegree.items() if d == 0]
+        order = []
+        while ready:
+            order += ready
+            nxt = []
+            for v in ready:
+                for w in self._succ[v]:
+                    indegree[w] -= 1
+                    if indegree[w] == 0:
+                        nxt.append(w)
+            ready = nxt
+        return order, len(order) == len(self._nodes)
+
     def cycles(self) -> list[Problem]:
-        """One problem per cycle among rules, naming each link and where it is written."""
+        """One problem per cycle among rules, naming each link and where it is written.
+        Acyclic (the usual case) is found without networkx, which only words a cycle."""
+        if self._generations()[1]:
+            return []  # facts and tables use nothing: with no cycle at all, none among rules
         import networkx as nx
         problems = []
         rules_only = self.g.subgraph(n for n in self.g if n[0] == "rule")
@@ -86,7 +107,13 @@ class DependencyGraph:
         Evaluation nests one call per link, so a long chain would exhaust the stack; the
         longest path of the (acyclic: call after `cycles`) rule graph is found iteratively.
         """
-        import networkx as nx
+        depth: dict = {}
+        for v in self._generations()[0]:  # the longest chain of rules ending at each rule, in rules
+            if v[0] == "rule":
+                depth[v] = 1 + max((depth[u] for u in self._pred[v] if u[0] == "rule"), default=0)
+        if max(depth.values(), default=0) <= limits.MAX_RULE_DEPTH:
+            return []
+        import networkx as nx  # only to name the chain, as the message does
         rules_only = self.g.subgraph(n for n in self.g if n[0] == "rule")
         chain = nx.dag_longest_path(rules_only)
         if len(chain) <= limits.MAX_RULE_DEPTH:
@@ -97,8 +124,8 @@ class DependencyGraph:
                                f"deeply; compute intermediate values in fewer steps")]
 
     def order(self) -> list[tuple]:
-        import networkx as nx
-        return list(nx.topological_sort(self.g))
+        """Every node after what it uses (call after `cycles`)."""
+        return self._generations()[0]
 
     def _reach(self, start: tuple, step: dict) -> set[tuple]:
         if start not in step:
