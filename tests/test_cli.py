@@ -16,7 +16,7 @@ def test_eval_text_in_french(capsys, tmp_path):
     assert main(["eval", "ldp.performance_pay", "--facts", str(facts), "--as-of", "2009-04-01",
                  "--format", "text", "--lang", "fr"]) == 0
     out = capsys.readouterr().out
-    assert "Résultat: décidé" in out and "Droit à la rémunération au rendement [Annexe B, 10.7(1)]" in out
+    assert "Résultat\u00a0: décidé" in out and "Droit à la rémunération au rendement [Annexe B, 10.7(1)]" in out
     assert "new_salary = 93\u00a0500\u00a0$" in out  # money as money, in French
 
 

@@ -102,7 +102,7 @@ def test_french_document(decided, policies):
     assert "version en vigueur depuis 2008-04-02 — version « B) Taux en vigueur à compter du 2 avril 2008 »" in html
     assert "approuvée le" not in html  # the seed's one approval date is the 2009 revision's
     assert "Rates - Effective" not in html
-    assert ("clés de la table: <code>rating</code> = a satisfait à toutes les attentes, <code>bound</code> = minimum"
+    assert ("clés de la table\u00a0: <code>rating</code> = a satisfait à toutes les attentes, <code>bound</code> = minimum"
             in html)  # enum values with their French labels
     assert 'increase_pct &gt;= rating_ranges[rating, &quot;minimum&quot;]' in html
     assert "voir ci-dessus" in html and 'class="node ref"' in html
@@ -176,7 +176,7 @@ def test_refusal_message_in_french(refused):
     assert "Refusé en vertu de Annexe B, 13" in html
     assert escape("L'augmentation dans l'échelle sort du pourcentage que l'annexe B, art. 13 fixe pour cette cote") \
         in html
-    assert "refusé par: <code>ldp.performance_pay.increase_in_range</code>" in html
+    assert "refusé par\u00a0: <code>ldp.performance_pay.increase_in_range</code>" in html
     assert "Conditions non remplies" not in html  # no value, so no "why not"
     en = render(refused.to_dict(), "en")
     assert "The in-range increase is outside the percentage that Appendix B, s. 13 sets for this rating" in en
@@ -273,7 +273,7 @@ def test_no_trace():
     r = _hand_record(trace=None, trace_level="none")
     html = render(r, "fr")
     assert WORDS["fr"]["not_recorded"].replace("'", "&#x27;") in html
-    assert "Décision: demo.&lt;b&gt;rule&lt;/b&gt;</h1>" in html  # no label: the decision id alone
+    assert "Décision\u00a0: demo.&lt;b&gt;rule&lt;/b&gt;</h1>" in html  # no label: the decision id alone
     check(html)
 
 

@@ -31,7 +31,7 @@ def test_money_in_each_language(policies):
     assert d.value == 64497  # Appendix B, 12: PL-03, step 2, B) rates of April 2, 2008
     assert f.money(d.value, "en") == "$64,497" and f.money(d.value, "fr") == f"64{NB}497{NB}$"
     assert "Outcome: decided – $64,497" in d.explain("en")
-    assert f"Résultat: décidé – 64{NB}497{NB}$" in d.explain("fr")
+    assert f"Résultat\u00a0: décidé – 64{NB}497{NB}$" in d.explain("fr")
     assert f.money("64497.5", "en") == "$64,497.50" and f.money("64497.5", "fr") == f"64{NB}497,50{NB}$"
     assert f.money(-1200, "en") == "-$1,200"
 
@@ -61,9 +61,9 @@ def test_one_catalogue_in_both_languages():
 
 def test_enum_values_with_their_french_labels(policies):
     d = policies.evaluate("etm.questionnaire_required", {"level": "EX-03"}, as_of="2015-04-01")
-    assert "Résultat: décidé – obligatoire" in d.explain("fr") and "mandatory" not in d.explain("fr").split("\n")[1]
+    assert "Résultat\u00a0: décidé – obligatoire" in d.explain("fr") and "mandatory" not in d.explain("fr").split("\n")[1]
     assert "Outcome: decided – mandatory" in d.explain("en")
-    assert "Valeur: obligatoire" in render(d.to_dict(), "fr", policies)
+    assert "Valeur\u00a0: obligatoire" in render(d.to_dict(), "fr", policies)
 
 
 def test_citations_in_french():

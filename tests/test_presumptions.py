@@ -117,7 +117,7 @@ def test_text_and_html_explanations_in_both_languages(policies):
     html = render(d.to_dict(), "fr", policies)
     assert '<section class="assumptions">' in html and "Décidé selon ces présomptions" in html
     assert "Les participants signent un plan à chaque cycle" in html and "<span class=\"presumed\">(présumé : signed_plan)" not in html
-    assert "<span class=\"presumed\">(présumé: signed_plan)</span>" in html
+    assert "<span class=\"presumed\">(présumé\u00a0: signed_plan)</span>" in html
     strict = policies.evaluate("demo.pay_eligible", {"rated": True}, "2010-01-01", presume=False)
     assert "Strict evaluation: no fact was presumed" in strict.explain("en")
     assert "Évaluation stricte" in render(strict.to_dict(), "fr", policies)

@@ -28,8 +28,8 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
     f = Formatter(lang, policies if rule else None, r["decision"])
     title = rule.label.get(lang) if rule else (r.get("trace") or [{}])[0].get("label", {}).get(lang, r["decision"])
     known = f", {w['known_on']} {r['known_on']}" if r.get("known_on") else ""
-    lines = [f"{w['decision']}: {title} ({r['decision']}), {w['as_of']} {r['as_of']}{known}",
-             f"{w['outcome']}: {w[r['status']]}"
+    lines = [f"{w['decision']}{w['colon']} {title} ({r['decision']}), {w['as_of']} {r['as_of']}{known}",
+             f"{w['outcome']}{w['colon']} {w[r['status']]}"
              + (f" – {f.value(r['value'], f.outcome_type())}" if r["status"] == "decided" else "")]
     if r.get("view") == "public" and r.get("redaction", {}).get("basis"):
         lines.append(f"{w['view_public']} {f.cite(r['redaction']['basis']['citation'])}")
@@ -50,13 +50,13 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
         lines.append(f"{w['excluded']}:")
         for x in r["versions_excluded"]:
             used = x["used"]
-            lines.append(f"  - {x['id']} [{f.cite(x['citation'])}]: {_known(x['excluded'], w)}; {w['used_instead']}: "
+            lines.append(f"  - {x['id']} [{f.cite(x['citation'])}]: {_known(x['excluded'], w)}; {w['used_instead']}{w['colon']} "
                          + (_known(used, w) if used else w["none_known"]))
     if r.get("missing"):
         labels = [f"{n} ({decl(n).label.get(lang)})" if decl(n) else n for n in r["missing"]]
-        lines.append(f"{w['missing']}: " + ", ".join(labels))
+        lines.append(f"{w['missing']}{w['colon']} " + ", ".join(labels))
     for m in r.get("messages") or []:
-        lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {f.cite(m['citation'])}: "
+        lines.append(f"{w['refusal'] if m['kind'] == 'refused' else w['conflict']} {f.cite(m['citation'])}{w['colon']} "
                      f"{m[lang]}")
     if r.get("trace") is None:
         lines.append(w["not_recorded"])
@@ -74,10 +74,10 @@ def explain_record(r: dict, policies, lang: str = "en") -> str:
         for node in failed:
             what = node.get("expression") or node.get("label", {}).get(lang) or node.get("id")
             facts = node.get("facts_read")
-            read = f" ({w['facts_read']}: {f.facts(facts)})" if facts else ""
+            read = f" ({w['facts_read']}{w['colon']} {f.facts(facts)})" if facts else ""
             lines.append(f"  - {what}{read}")
     lines.append("")
-    lines.append(f"{w['policy']}: {r['policy_hash']}")
+    lines.append(f"{w['policy']}{w['colon']} {r['policy_hash']}")
     return "\n".join(lines)
 
 
@@ -89,7 +89,7 @@ def _node(n: dict, lines: list, f: Formatter, depth: int, quoted: set, steps=Non
     w, lang = f.w, f.lang
     cite = f" [{f.cite(n.get('citation'))}]"
     if kind == "condition":
-        presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
+        presumed = f" ({w['presumed']}{w['colon']} {', '.join(n['presumed'])})" if n.get("presumed") else ""
         lines.append(f"{pad}- {n['expression']}: {f.value(n.get('outcome')) if 'outcome' in n else '?'}{presumed}")
         if n.get("steps") and steps is not None:
             steps.lines(n, lines, f, pad)
@@ -122,10 +122,10 @@ def _node(n: dict, lines: list, f: Formatter, depth: int, quoted: set, steps=Non
             quoted.add(n["text"])
             lines.append(f"{pad}  \"{n['text']}\"")
         if n.get("facts_read"):
-            presumed = f" ({w['presumed']}: {', '.join(n['presumed'])})" if n.get("presumed") else ""
-            lines.append(f"{pad}  {w['facts_read']}: {f.facts(n['facts_read'])}{presumed}")
+            presumed = f" ({w['presumed']}{w['colon']} {', '.join(n['presumed'])})" if n.get("presumed") else ""
+            lines.append(f"{pad}  {w['facts_read']}{w['colon']} {f.facts(n['facts_read'])}{presumed}")
         if n.get("exceptions_unknown_unchanged"):
-            lines.append(f"{pad}  {w['unchanged']}: {', '.join(n['exceptions_unknown_unchanged'])}")
+            lines.append(f"{pad}  {w['unchanged']}{w['colon']} {', '.join(n['exceptions_unknown_unchanged'])}")
         if n.get("steps") and steps is not None:
             steps.lines(n, lines, f, pad)
     for c in n.get("children", []):

@@ -13,6 +13,7 @@ WORDS_BY_KEY: dict[str, tuple] = {
     "decision": ("Decision", "Décision"),
     "as_of": ("as of", "au"),
     "outcome": ("Outcome", "Résultat"),
+    "colon": (":", "\u00a0:"),  # French sets a no-break space before a colon: « Résultat : décidé »
     "decided": ("decided", "décidé"),
     "undetermined": ("undetermined", "indéterminé"),
     "refused": ("refused", "refusé"),
