@@ -3,7 +3,7 @@
 Every public decision of ldp, cap, etm and qs is checked on random cases drawn from its
 fact declarations (tests/batch_cases.py): status, value, deciding clauses, missing facts,
 presumptions relied on, and the problems of rows that cannot be decided.  The everyday run
-draws 25 cases per decision; POLICYENGINE_HEAVY=1 (run by .ci/run) draws 100,000 per
+draws 12 cases per decision; POLICYENGINE_HEAVY=1 (run by .ci/run) draws 100,000 per
 decision (POLICYENGINE_BATCH_CASES and POLICYENGINE_BATCH_CASES_QS change that).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from policyengine.errors import InputError, UnknownDecisionError  # noqa: E402
 import policyengine  # noqa: E402
 
 HEAVY = os.environ.get("POLICYENGINE_HEAVY") == "1"
-CASES = int(os.environ.get("POLICYENGINE_BATCH_CASES", 100_000)) if HEAVY else 25
+CASES = int(os.environ.get("POLICYENGINE_BATCH_CASES", 100_000)) if HEAVY else 12
 # qs decisions read lists of records (education, certifications): nearly every random case is a
 # path of its own, so they cost about as much as evaluate(); CI may draw fewer of them (.ci/run).
 CASES_QS = int(os.environ.get("POLICYENGINE_BATCH_CASES_QS", CASES)) if HEAVY else CASES
@@ -67,7 +67,7 @@ def test_public_decisions_are_mostly_columnar(policies):
     assert len(decisions) > 150
     columnar = total = 0
     for decision in decisions:
-        facts, days = CaseMaker(policies, decision, seed=7).cases(20)
+        facts, days = CaseMaker(policies, decision, seed=7).cases(8)
         _, meta = _check(policies, decision, facts, days)
         columnar, total = columnar + meta["columnar_rows"], total + meta["rows"] - meta["input_errors"]
     assert columnar > 0.5 * total  # most rows are decided column-wise, not by the scalar fallback

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import policyengine
+from policyengine.present.explain_html import render
 from policyengine.tools import site
 from policyengine.tools.testing import load_cases
 from helpers import write_policies
@@ -238,3 +239,69 @@ def test_docs_command(tmp_path, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["docs", "--help"])
     assert "--out DIR" in capsys.readouterr().out
+
+
+# -- French: the site as a French reader sees it (the presentation layer, tests/test_present.py) ---------
+PERF = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5}
+
+
+class _French(HTMLParser):
+    """The text a French reader sees (no .en spans), with the language each piece is marked in."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.pieces = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("br", "meta", "wbr", "input", "img", "link"):
+            return
+        parent = self.stack[-1] if self.stack else ("", "en", False)
+        hidden = parent[2] or "en" in (a.get("class") or "").split() or tag in ("script", "style", "title")
+        self.stack.append((tag, a.get("lang", parent[1]), hidden))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self.stack and not self.stack[-1][2] and data.strip():
+            self.pieces.append((data, self.stack[-1][1]))
+
+
+def french(path):
+    html = path.read_text(encoding="utf-8").replace('<html lang="en"', '<html lang="fr"', 1)
+    p = _French()
+    p.feed(html)
+    return p.pieces
+
+
+def test_site_in_french_is_french(built):
+    out, files = built
+    for page in files:
+        pieces = french(page)
+        shown_fr = " ".join(t for t, lang in pieces if lang == "fr")
+        for english in ("percent of base salary", "CAD a year", "Appendix B", "Rates - Effective"):
+            assert english not in shown_fr, (page, english)
+    table = " ".join(t for t, _ in french(out / "ldp/tables/ldp.pl_step_rates.html"))
+    assert "Annexe B, 12" in table and "Taux en vigueur avant le 2 avril 2007" in table
+    rate = " ".join(t for t, lang in french(out / "ldp/rules/ldp.appointment_rate.html") if lang == "fr")
+    assert "$ CA par année" in rate and "CAD a year" not in rate
+
+
+def test_no_scraped_version_label_anywhere(built):
+    out, files = built
+    for file in files:
+        assert "$) Rates" not in file.read_text(encoding="utf-8"), file
+
+
+def test_english_clause_text_on_french_pages_is_marked(built, policies):
+    out, _ = built
+    html = (out / "ldp/rules/ldp.performance_pay.eligible.html").read_text(encoding="utf-8")
+    quotes = re.findall(r"<blockquote([^>]*)>", html)
+    assert quotes and all('lang="en"' in q for q in quotes)
+    assert '<span lang="fr" class="fr">texte source en anglais seulement</span>' in html
+    d = policies.evaluate("ldp.performance_pay", PERF, as_of="2009-04-01")
+    page = render(d.to_dict(), "fr", policies)
+    assert '<blockquote lang="en">' in page and "texte source en anglais seulement" in page
