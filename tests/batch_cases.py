@@ -90,7 +90,7 @@ def scalar(policies, decision, facts, day):
             "missing": d.missing, "assumptions": [a["fact"] for a in d.assumptions]}
 
 
-def batch_rows(table, decision_type):
+def batch_rows(table, decision_type=None):
     """The batch result's rows in the same terms (values read back as evaluate() gives them)."""
     out = []
     cols = table.to_pydict()

@@ -11,6 +11,7 @@ distinct case, and the result's metadata says so.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import time
@@ -181,7 +182,6 @@ class _Batch:
         self.facts: dict[str, Col] = {}
         self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors, messages)
         self.decisions: dict = {}  # outcome -> the Decision of one row with it (see Rows)
-        self._last = None  # the Decision of the last scalar evaluation
         self._outcome_index: dict = {}
         self.values: list = []  # distinct values
         self._value_index: dict = {}
@@ -263,7 +263,7 @@ class _Batch:
                 continue
             day, known = self._days_at(int(rows[0]))
             if self.policies.plan_for(self.decision, day, "none", self.presume, known).error is not None:
-                self._scalar_rows(rows, None)  # not in force on these days: evaluate() says so, per day
+                self._scalar_rows(rows)  # not in force on these days: evaluate() says so, per day
                 continue
             if self.errors:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
@@ -313,7 +313,7 @@ class _Batch:
         except (Unsupported, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
             self.meta["fallbacks"].append({"rows": len(rows), "reason": reason})
-            self._scalar_rows(rows, reason)
+            self._scalar_rows(rows)
             return
         self.meta["paths"] += len(rep)
         value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int32)
@@ -322,7 +322,7 @@ class _Batch:
         redo = []
         for p, r in enumerate(rep.tolist()):
             g = int(rows[r])
-            outcome, value = self._scalar(g)
+            outcome, value, d = self._scalar(g)
             self.meta["scalar_evaluations"] += 1
             mine = col.uniq[local[r]]
             expected = {"decided": None, "undetermined": MISSING}.get(outcome[0], FAILED)
@@ -333,14 +333,14 @@ class _Batch:
                 if outcome[0] != "error":
                     self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + self.offset + 1}"})
                 continue
-            path_outcome[p] = self._intern_outcome(outcome, self._last)
+            path_outcome[p] = self._intern_outcome(outcome, d)
         self.outcome[rows] = path_outcome[path]
-        decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()] + [False])
+        decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         row_decided = decided[path]
         self.value[rows] = np.where(row_decided, value_ids[local], -1)
         if redo:
             again = rows[np.isin(path, np.asarray(redo))]
-            self._scalar_rows(again, None)
+            self._scalar_rows(again)
             self.meta["columnar_rows"] -= len(again)
         self.meta["columnar_rows"] += len(rows)
 
@@ -353,19 +353,18 @@ class _Batch:
         return out
 
     def _scalar(self, r: int):
-        """The scalar engine's answer for row r: (outcome, value)."""
+        """The scalar engine's answer for row r: (outcome, value, the Decision or None)."""
         day, known = self._days_at(r)
-        self._last = None
         try:
-            d = self._last = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit",
+            d = self.policies.evaluate(self.decision, self._facts_at(r), day, trace="audit",
                                                     presume=self.presume, known_on=known)
         except PolicyEngineError as exc:
-            return ("error", (), (), (), ((None, _message(exc)),), ()), None
+            return ("error", (), (), (), ((None, _message(exc)),), ()), None, None
         messages = tuple(tuple(m[k] for k in _MESSAGE_FIELDS) for m in d.messages)
         return (d.status, tuple(d.clauses), tuple(d.missing), tuple(a["fact"] for a in d.assumptions), (),
-                messages), d.value
+                messages), d.value, d
 
-    def _scalar_rows(self, rows: np.ndarray, reason) -> None:
+    def _scalar_rows(self, rows: np.ndarray) -> None:
         """Rows decided by the scalar engine, once per distinct case (same facts, same days)."""
         cols = [c.take(rows) for c in self.facts.values()] + [self.day.take(rows)] + \
                ([self.known.take(rows)] if self.known is not None else [])
@@ -375,8 +374,8 @@ class _Batch:
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         outs, vals = [], []
         for i in first.tolist():
-            outcome, value = self._scalar(int(rows[i]))
-            outs.append(self._intern_outcome(outcome, self._last))
+            outcome, value, d = self._scalar(int(rows[i]))
+            outs.append(self._intern_outcome(outcome, d))
             vals.append(self._intern_value(value) if outcome[0] == "decided" else -1)
         self.meta["scalar_evaluations"] += len(first)
         self.outcome[rows] = np.asarray(outs, dtype=np.int32)[inverse]
@@ -437,9 +436,7 @@ class _Batch:
         return pa.table(columns)
 
 
-import datetime as _dt  # noqa: E402
-
-_ANY_DAY = _dt.date(2000, 1, 1)  # converters are the same in every period: any day finds them
+_ANY_DAY = dt.date(2000, 1, 1)  # period(day, known)[1] depends on `known` only: any day will do
 
 
 def _at(col: Col, r: int):
