@@ -25,11 +25,13 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 class Page(HTMLParser):
-    """Links, ids and tag balance of one page."""
+    """Links, ids and tag balance of one page, and the text a French reader sees (no .en spans)
+    with the language each piece is marked in: one parse serves every check."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.hrefs, self.ids, self.stack, self.errors = [], set(), [], []
+        self.shown, self.pieces = [], []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -39,12 +41,23 @@ class Page(HTMLParser):
             self.ids.add(attrs["id"])
         if tag not in VOID:
             self.stack.append(tag)
+            parent = self.shown[-1] if self.shown else ("", "fr", False)
+            lang = "fr" if tag == "html" else attrs.get("lang", parent[1])  # the page as switched to French
+            hidden = parent[2] or "en" in (attrs.get("class") or "").split() or tag in ("script", "style", "title")
+            self.shown.append((tag, lang, hidden))
 
     def handle_endtag(self, tag):
         if tag in VOID or not self.stack or self.stack[-1] != tag:
             self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
         else:
             self.stack.pop()
+        while self.shown:
+            if self.shown.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if self.shown and not self.shown[-1][2] and data.strip():
+            self.pieces.append((data, self.shown[-1][1]))
 
 
 def parse(path: Path) -> Page:
@@ -68,6 +81,12 @@ def built(policies, tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     files = site.build(policies, out)
     return out, files
+
+
+@pytest.fixture(scope="module")
+def pages(built):
+    """Every page of the site, parsed once."""
+    return {f.resolve(): parse(f) for f in built[1]}
 
 
 def test_pages_written(built, policies):
@@ -184,13 +203,13 @@ def test_both_languages_and_a_switch_on_every_page(built):
     assert '<button id="lang-switch" type="button" hidden>' in html
 
 
-def test_self_contained_and_every_link_resolves(built):
+def test_self_contained_and_every_link_resolves(built, pages):
     out, files = built
     for f in files:
         html = f.read_text(encoding="utf-8")
         for banned in ("http://", "https://", "src="):
             assert banned not in html, f"{f}: {banned}"
-        page = parse(f)
+        page = pages[f.resolve()]
         assert not page.errors and not page.stack, f"{f}: {page.errors[:3]} {page.stack[:3]}"
         for href in page.hrefs:
             parts = urlsplit(href)
@@ -199,7 +218,8 @@ def test_self_contained_and_every_link_resolves(built):
             assert target.is_file(), f"{f}: {href} -> {target}"
             assert out.resolve() in target.parents, f"{f}: {href} leaves the site"
             if parts.fragment:
-                assert parts.fragment in parse(target).ids, f"{f}: {href}: no such anchor"
+                ids = (pages[target] if target in pages else parse(target)).ids
+                assert parts.fragment in ids, f"{f}: {href}: no such anchor"
 
 
 def test_everything_is_escaped(tmp_path):
@@ -229,7 +249,17 @@ def test_docs_command(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="policyengine")
     sub = parser.add_subparsers(dest="command")
     site.add_parser(sub)
-    args = parser.parse_args(["docs", "--out", str(tmp_path / "out"), "--policies", str(POLICIES)])
+    root = write_policies(tmp_path, """
+    rules:
+      pay.check:
+        decision: true
+        citation: "Appendix B, 1"
+        clause: B.1
+        text: "Level one only."
+        label: {en: "Level one", fr: "Niveau un"}
+        value: level == "PL-01"
+    """)
+    args = parser.parse_args(["docs", "--out", str(tmp_path / "out"), "--policies", str(root)])
     assert site.run(args) == 0
     printed = capsys.readouterr().out.strip()
     n = len(list((tmp_path / "out").rglob("*.html")))
@@ -245,48 +275,20 @@ def test_docs_command(tmp_path, capsys):
 PERF = {"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5}
 
 
-class _French(HTMLParser):
-    """The text a French reader sees (no .en spans), with the language each piece is marked in."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack, self.pieces = [], []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag in ("br", "meta", "wbr", "input", "img", "link"):
-            return
-        parent = self.stack[-1] if self.stack else ("", "en", False)
-        hidden = parent[2] or "en" in (a.get("class") or "").split() or tag in ("script", "style", "title")
-        self.stack.append((tag, a.get("lang", parent[1]), hidden))
-
-    def handle_endtag(self, tag):
-        while self.stack:
-            if self.stack.pop()[0] == tag:
-                break
-
-    def handle_data(self, data):
-        if self.stack and not self.stack[-1][2] and data.strip():
-            self.pieces.append((data, self.stack[-1][1]))
+def french(pages, path):
+    return pages[path.resolve()].pieces
 
 
-def french(path):
-    html = path.read_text(encoding="utf-8").replace('<html lang="en"', '<html lang="fr"', 1)
-    p = _French()
-    p.feed(html)
-    return p.pieces
-
-
-def test_site_in_french_is_french(built):
+def test_site_in_french_is_french(built, pages):
     out, files = built
     for page in files:
-        pieces = french(page)
+        pieces = french(pages, page)
         shown_fr = " ".join(t for t, lang in pieces if lang == "fr")
         for english in ("percent of base salary", "CAD a year", "Appendix B", "Rates - Effective"):
             assert english not in shown_fr, (page, english)
-    table = " ".join(t for t, _ in french(out / "ldp/tables/ldp.pl_step_rates.html"))
+    table = " ".join(t for t, _ in french(pages, out / "ldp/tables/ldp.pl_step_rates.html"))
     assert "Annexe B, 12" in table and "Taux en vigueur avant le 2 avril 2007" in table
-    rate = " ".join(t for t, lang in french(out / "ldp/rules/ldp.appointment_rate.html") if lang == "fr")
+    rate = " ".join(t for t, lang in french(pages, out / "ldp/rules/ldp.appointment_rate.html") if lang == "fr")
     assert "$ CA par année" in rate and "CAD a year" not in rate
 
 

@@ -95,6 +95,8 @@ class _Site:
             except (PolicyEngineError, OSError):
                 continue
         self.shown_root = root.resolve().parent
+        self._shown: dict = {}
+        self._case_items: dict = {}
         # Exceptions belong to their rule's page.
         self.exception_owner = {}
         for rule in policies.rules.values():
@@ -135,10 +137,22 @@ class _Site:
         return None
 
     def shown(self, path) -> str:
-        try:
-            return Path(path).resolve().relative_to(self.shown_root).as_posix()
-        except ValueError:
-            return str(path)
+        """A file's path as the site shows it: relative to the folder above the policies."""
+        if path not in self._shown:
+            try:
+                self._shown[path] = Path(path).resolve().relative_to(self.shown_root).as_posix()
+            except ValueError:
+                self._shown[path] = str(path)
+        return self._shown[path]
+
+    def case_item(self, case):
+        """A covering test's list item, rendered once: a case is listed on the page of every rule its
+        decision depends on (hundreds for a QS decision), always alike."""
+        if id(case) not in self._case_items:
+            from markupsafe import Markup
+            self._case_items[id(case)] = Markup(render("site_case.html", c=case, s=self, W=WORDS_BY_KEY, f=f,
+                                                       count=count).rstrip("\n"))
+        return self._case_items[id(case)]
 
     def body_kind(self, body) -> str:
         return _BodyKind().visit(body)
