@@ -20,8 +20,8 @@ Checked:
       is not empty;
   (c) `missing` names only facts the decision reads (`facts_of`) and the case did not give.
 
-Profiles: the default one ("policyengine-fast", 200 examples per property) keeps this file
-to ~15 s; POLICYENGINE_HEAVY=1 selects "policyengine-heavy" (2,000 examples, shrinking on,
+Profiles: the default one ("policyengine-fast", 100 examples per property) keeps this file
+to ~5 s; POLICYENGINE_HEAVY=1 selects "policyengine-heavy" (2,000 examples, shrinking on,
 for CI's after-run).  No example database is written (database=None): the working tree
 stays clean, and a failure prints its policy and facts so it can be replayed by hand.
 
@@ -54,7 +54,7 @@ from policyengine.values import plain
 # reported at once with the policy and facts it failed on.  The heavy profile (CI's
 # after-run: POLICYENGINE_HEAVY=1) explores with fresh randomness and shrinks failures.
 _COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("policyengine-fast", max_examples=200, derandomize=True,
+settings.register_profile("policyengine-fast", max_examples=100, derandomize=True,
                           phases=[Phase.explicit, Phase.generate], **_COMMON)
 settings.register_profile("policyengine-heavy", max_examples=2000, **_COMMON)
 PROFILE = "policyengine-heavy" if os.environ.get("POLICYENGINE_HEAVY") == "1" else "policyengine-fast"
