@@ -82,11 +82,12 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
         part = {k: v.slice(start, m) if isinstance(v, (pa.Array, pa.ChunkedArray)) else v[start:start + m]
                 for k, v in raw.items()}
         batch.n, batch.outcome, batch.value = m, outcome[start:start + m], value[start:start + m]
-        batch.errors, batch.offset = {}, start
+        batch.errors, batch.offset, batch.own_errors = {}, start, []
         batch.read_facts(part, {as_of_column, known_on_column} - {None})
         for r, problems in (input_errors or {}).items():
             if start <= r < start + m:
                 batch.errors.setdefault(r - start, []).extend(problems)
+                batch.own_errors.append(r - start)
         batch.read_days(part, as_of, as_of_column, known_on, known_on_column)
         batch.decide()
         batch.input_errors += len(batch.errors)
@@ -160,12 +161,40 @@ def _distinct(column) -> tuple[np.ndarray, list]:
     """(codes, distinct values) of a column; None stands for a null."""
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
         arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        small = _small_range(arr)
+        if small is not None:
+            return small
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr)
         uniq = arr.dictionary.to_pylist() + [None]
         codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return codes, uniq
     uniq, codes = intern(column)
+    return codes, uniq
+
+
+_SMALL_RANGE = 4096  # values converted a slice, present or not
+
+
+def _small_range(arr):
+    """(codes, values) of whole numbers or dates spanning a short range, by subtraction
+    rather than hashing (steps, days): every value of the range is listed, present or not
+    (a value no row holds is a value no row's error can name)."""
+    typ = arr.type
+    if not (pa.types.is_integer(typ) or pa.types.is_date32(typ)) or len(arr) == 0:
+        return None
+    ints = arr.view(pa.int32()) if pa.types.is_date32(typ) else arr
+    bounds = pc.min_max(ints)
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if lo is None or hi - lo >= min(_SMALL_RANGE, len(arr)):
+        return None
+    values = ints.fill_null(lo).to_numpy(zero_copy_only=False)
+    codes = (values - lo).astype(np.int32)
+    span = hi - lo + 1
+    uniq = pa.array(np.arange(lo, hi + 1, dtype=values.dtype)).cast(ints.type)
+    uniq = (uniq.view(typ) if pa.types.is_date32(typ) else uniq).to_pylist() + [None]
+    if arr.null_count:
+        codes[np.asarray(arr.is_null())] = span
     return codes, uniq
 
 
@@ -187,6 +216,8 @@ class _Batch:
         self._value_index: dict = {}
         self.outcome = np.full(n, -1, dtype=np.int32)
         self.value = np.full(n, -1, dtype=np.int32)
+        self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
+        self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
         self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
                      "scalar_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
 
@@ -228,9 +259,12 @@ class _Batch:
         return {self.policies.facts[f].name: converter(self.policies.facts[f]) for f in g.facts_of(self.decision)}
 
     def _bad_rows(self, codes, bad_codes, problem) -> None:
-        for i in bad_codes:
-            for r in np.flatnonzero(codes == i).tolist():
-                self.errors.setdefault(r, []).append(problem(i))
+        """Each row holding one of the bad values gets its problem (one pass over the rows)."""
+        if not bad_codes:
+            return
+        rows = np.flatnonzero(np.isin(codes, np.asarray(bad_codes, dtype=codes.dtype)))
+        for r, i in zip(rows.tolist(), codes[rows].tolist()):
+            self.errors.setdefault(r, []).append(problem(i))
 
     def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
         self.day = self._days(raw, as_of, as_of_column, "as_of")
@@ -253,6 +287,98 @@ class _Batch:
 
     # -- deciding --------------------------------------------------------------------------------
     def decide(self) -> None:
+        """The slice's answers, each distinct case decided once when the cases repeat: rows with
+        the same facts, as-of and known-on dates are the same case (a workforce has a few
+        hundred levels, steps and dates), so only one row of each is decided and the others
+        take its answer by one gather."""
+        cases = self._cases()
+        if cases is None:
+            self._decide_rows()
+            return
+        case_of, reps, sizes = cases
+        whole = (self.n, self.outcome, self.value, self.facts, self.day, self.known, self.errors)
+        self.n, self.weight, self.origin = len(reps), sizes, reps
+        self.outcome, self.value = np.full(len(reps), -1, dtype=np.int32), np.full(len(reps), -1, dtype=np.int32)
+        self.facts = {name: col.take(reps) for name, col in whole[3].items()}
+        self.day = whole[4].take(reps)
+        self.known = None if whole[5] is None else whole[5].take(reps)
+        self.errors = {i: whole[6][r] for i, r in enumerate(reps.tolist()) if r in whole[6]}
+        try:
+            self._decide_rows()
+            outcome, value = self.outcome, self.value
+        finally:
+            self.n, self.outcome, self.value, self.facts, self.day, self.known, self.errors = whole
+            self.weight = self.origin = None
+        self.outcome[:] = outcome[case_of]
+        self.value[:] = value[case_of]
+
+    def _cases(self):
+        """(case of each row, one row of each case, rows of each case), or None when the
+        combinations possible are not far fewer than the rows (salaries: nearly every row is
+        its own case, and finding that out would cost more than it saves)."""
+        key, dense, size = _combined(list(self.facts.values()) + [self._when()])
+        if key is None or not dense or size > self.n // 2:
+            return None
+        if self.own_errors:  # a row with a reader's error is a case of its own
+            key = key.astype(np.int64, copy=True)
+            key[self.own_errors] = size + np.arange(len(self.own_errors))
+            size += len(self.own_errors)
+        counts = np.bincount(key, minlength=size)
+        present = np.flatnonzero(counts)
+        remap = np.empty(size, dtype=np.int32)
+        remap[present] = np.arange(len(present), dtype=np.int32)
+        case_of = remap[key]
+        reps = np.empty(len(present), dtype=np.int64)
+        reps[case_of[::-1]] = np.arange(self.n - 1, -1, -1)  # each case's first row
+        return case_of, reps, counts[present]
+
+    def _when(self) -> Col:
+        """What of a row's dates its answer can depend on.  Every day of a period of validity
+        sees the same versions, so when the decision reads no `as_of` and is in force, the
+        period is all that counts; otherwise (and outside force, where evaluate() names the
+        day) the dates themselves."""
+        dates = [c for c in (self.day, self.known) if c is not None]
+        key, _, size = _combined(dates)
+        if key is None:
+            return Col.const(0)
+        if self._reads_as_of():
+            return Col(key.astype(np.int32, copy=False), range(size))
+        period_of = self._periods()
+        marks = np.flatnonzero(np.bincount(period_of + 1)) - 1
+        first = {int(k): int(np.argmax(period_of == k)) for k in marks.tolist() if k >= 0}
+        in_force = np.zeros(len(marks) + 1, dtype=bool)
+        index = np.full(int(marks.max()) + 2, len(marks), dtype=np.int32)  # period key + 1 -> its place in marks
+        for i, k in enumerate(marks.tolist()):
+            index[k + 1] = i
+            if k >= 0:
+                day, known = self._days_at(first[k])
+                in_force[i] = self.policies.plan_for(self.decision, day, "none", self.presume, known).error is None
+        place = index[period_of + 1]
+        codes = np.where(in_force[place], place, len(marks) + key)
+        present = np.flatnonzero(np.bincount(codes))
+        compact = np.empty(int(present[-1]) + 1, dtype=np.int32)
+        compact[present] = np.arange(len(present), dtype=np.int32)
+        return Col(compact[codes], range(len(present)))
+
+    def _reads_as_of(self) -> bool:
+        """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
+        got = self.__dict__.get("reads_as_of")
+        if got is None:
+            from ..expr import ast
+            from ..model import walk
+            rules = self.policies.rules
+            ids = [self.decision] + [i for kind, i in self.policies.graph.dependencies("rule", self.decision)
+                                     if kind == "rule"]
+            got = self.reads_as_of = any(
+                isinstance(node, ast.Name) and node.ref is not None and node.ref[0] == "as_of"
+                for rid in ids for _, _, expr in walk.expressions(rules[rid]) for node in ast.walk(expr.node))
+        return got
+
+    def _count(self, rows) -> int:
+        """The input rows that `rows` stand for."""
+        return len(rows) if self.weight is None else int(self.weight[rows].sum())
+
+    def _decide_rows(self) -> None:
         """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
         then whether the decision is in force, then the facts."""
         period_of = self._periods()
@@ -285,7 +411,9 @@ class _Batch:
     def _periods(self) -> np.ndarray:
         """A period key per row (as of, and as known on), -1 where a day is bad."""
         p = self.policies
-        radix = max(len(p.change_dates()), len(p.known_dates())) + 2
+        radix = self.__dict__.get("radix")
+        if radix is None:  # the model's dates are gathered from every version: once a batch
+            radix = self.radix = max(len(p.change_dates()), len(p.known_dates())) + 2
         keys = np.zeros(self.n, dtype=np.int32)
         bad = np.zeros(self.n, dtype=bool)
         for col, which in ((self.day, 0), (self.known, 1)):
@@ -312,7 +440,7 @@ class _Batch:
             path, rep = pcomp.paths(len(rows))
         except (Unsupported, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
-            self.meta["fallbacks"].append({"rows": len(rows), "reason": reason})
+            self.meta["fallbacks"].append({"rows": self._count(rows), "reason": reason})
             self._scalar_rows(rows)
             return
         self.meta["paths"] += len(rep)
@@ -331,7 +459,8 @@ class _Batch:
                 redo.append(p)  # errors say something of each row; a disagreement is decided row by row
                 path_outcome[p] = -1
                 if outcome[0] != "error":
-                    self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {g + self.offset + 1}"})
+                    row = g if self.origin is None else int(self.origin[g])
+                    self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {row + self.offset + 1}"})
                 continue
             path_outcome[p] = self._intern_outcome(outcome, d)
         self.outcome[rows] = path_outcome[path]
@@ -341,8 +470,8 @@ class _Batch:
         if redo:
             again = rows[np.isin(path, np.asarray(redo))]
             self._scalar_rows(again)
-            self.meta["columnar_rows"] -= len(again)
-        self.meta["columnar_rows"] += len(rows)
+            self.meta["columnar_rows"] -= self._count(again)
+        self.meta["columnar_rows"] += self._count(rows)
 
     def _facts_at(self, r: int) -> dict:
         out = {}
@@ -380,7 +509,7 @@ class _Batch:
         self.meta["scalar_evaluations"] += len(first)
         self.outcome[rows] = np.asarray(outs, dtype=np.int32)[inverse]
         self.value[rows] = np.asarray(vals, dtype=np.int32)[inverse]
-        self.meta["scalar_rows"] += len(rows)
+        self.meta["scalar_rows"] += self._count(rows)
 
     def _intern_outcome(self, outcome, decision=None) -> int:
         i = self._outcome_index.get(outcome)
