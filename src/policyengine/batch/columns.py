@@ -98,9 +98,14 @@ def from_values(values) -> Col:
 
 
 def _combined(cols):
-    """One int64 key per row for the operands that vary, and whether the key enumerates
+    """One integer key per row for the operands that vary, and whether the key enumerates
     every combination densely (mixed radix, no re-encoding), with the sizes."""
     key, dense, size = None, True, 1
+    total = 1
+    for c in cols:
+        if c.codes is not None:
+            total *= len(c.uniq)
+    wide = np.int32 if total < 1 << 31 else np.int64  # half the memory traffic when the key fits
     for c in cols:
         if c.codes is None:
             continue
@@ -108,8 +113,8 @@ def _combined(cols):
         if key is None:
             key, size = c.codes, m
             continue
-        if key.dtype != np.int64:
-            key = key.astype(np.int64)
+        if key.dtype != wide:
+            key = key.astype(wide)
         if size * m >= _KEY_LIMIT:
             _, key = np.unique(key, return_inverse=True)
             size, dense = int(key.max()) + 1, False

@@ -174,6 +174,7 @@ def _distinct(column) -> tuple[np.ndarray, list]:
 
 
 _SMALL_RANGE = 4096  # values converted a slice, present or not
+_EPOCH, _LAST_DAY = dt.date(1970, 1, 1).toordinal(), dt.date.max.toordinal()
 
 
 def _small_range(arr):
@@ -188,11 +189,17 @@ def _small_range(arr):
     lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
     if lo is None or hi - lo >= min(_SMALL_RANGE, len(arr)):
         return None
-    values = ints.fill_null(lo).to_numpy(zero_copy_only=False)
-    codes = (values - lo).astype(np.int32)
+    values = (ints.fill_null(lo) if ints.null_count else ints).to_numpy(zero_copy_only=False)
+    codes = np.empty(len(values), dtype=np.int32)
+    np.subtract(values, lo, out=codes, casting="unsafe")  # one pass; the difference is below 4096
     span = hi - lo + 1
-    uniq = pa.array(np.arange(lo, hi + 1, dtype=values.dtype)).cast(ints.type)
-    uniq = (uniq.view(typ) if pa.types.is_date32(typ) else uniq).to_pylist() + [None]
+    if pa.types.is_date32(typ):  # days since 1970-01-01
+        first = _EPOCH + lo
+        if first < 1 or first + span - 1 > _LAST_DAY:
+            return None  # beyond Python's calendar: the values are read one by one, and refused
+        uniq = [dt.date.fromordinal(first + k) for k in range(span)] + [None]
+    else:
+        uniq = list(range(lo, hi + 1)) + [None]
     if arr.null_count:
         codes[np.asarray(arr.is_null())] = span
     return codes, uniq
@@ -267,6 +274,7 @@ class _Batch:
             self.errors.setdefault(r, []).append(problem(i))
 
     def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
+        self.marks = {}  # the slice's days are new ones
         self.day = self._days(raw, as_of, as_of_column, "as_of")
         self.known = None if known_on is None and known_on_column is None else \
             self._days(raw, known_on, known_on_column, "known_on")
@@ -329,7 +337,7 @@ class _Batch:
         remap[present] = np.arange(len(present), dtype=np.int32)
         case_of = remap[key]
         reps = np.empty(len(present), dtype=np.int64)
-        reps[case_of[::-1]] = np.arange(self.n - 1, -1, -1)  # each case's first row
+        reps[case_of] = np.arange(self.n)  # a row of each case (the last: the last write wins)
         return case_of, reps, counts[present]
 
     def _when(self) -> Col:
@@ -337,28 +345,24 @@ class _Batch:
         sees the same versions, so when the decision reads no `as_of` and is in force, the
         period is all that counts; otherwise (and outside force, where evaluate() names the
         day) the dates themselves."""
-        dates = [c for c in (self.day, self.known) if c is not None]
-        key, _, size = _combined(dates)
-        if key is None:
+        day, known = self.day, self.known
+        if day.codes is None and (known is None or known.codes is None):
             return Col.const(0)
-        if self._reads_as_of():
+        if self._reads_as_of() or (known is not None and known.codes is not None):
+            key, _, size = _combined([c for c in (day, known) if c is not None])
             return Col(key.astype(np.int32, copy=False), range(size))
-        period_of = self._periods()
-        marks = np.flatnonzero(np.bincount(period_of + 1)) - 1
-        first = {int(k): int(np.argmax(period_of == k)) for k in marks.tolist() if k >= 0}
-        in_force = np.zeros(len(marks) + 1, dtype=bool)
-        index = np.full(int(marks.max()) + 2, len(marks), dtype=np.int32)  # period key + 1 -> its place in marks
-        for i, k in enumerate(marks.tolist()):
-            index[k + 1] = i
-            if k >= 0:
-                day, known = self._days_at(first[k])
-                in_force[i] = self.policies.plan_for(self.decision, day, "none", self.presume, known).error is None
-        place = index[period_of + 1]
-        codes = np.where(in_force[place], place, len(marks) + key)
-        present = np.flatnonzero(np.bincount(codes))
-        compact = np.empty(int(present[-1]) + 1, dtype=np.int32)
-        compact[present] = np.arange(len(present), dtype=np.int32)
-        return Col(compact[codes], range(len(present)))
+        # one known-on date for all rows (or none): each distinct day stands for its period,
+        # if the decision is in force then, or for itself
+        marks = self._marks(day.uniq, self._bounds()[0])
+        on = None if known is None else known.uniq[0]
+        in_force, place = {}, {}
+        per_day = np.empty(len(day.uniq), dtype=np.int32)
+        for i, (d, mark) in enumerate(zip(day.uniq, marks.tolist())):
+            if mark >= 0 and mark not in in_force:
+                in_force[mark] = self.policies.plan_for(self.decision, d, "none", self.presume, on).error is None
+            stands_for = mark if mark >= 0 and in_force[mark] else -1 - i  # its period, or the day itself
+            per_day[i] = place.setdefault(stands_for, len(place))
+        return Col(per_day[day.codes], range(len(place)))
 
     def _reads_as_of(self) -> bool:
         """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
@@ -408,24 +412,39 @@ class _Batch:
     def _days_at(self, r: int):
         return _at(self.day, r), None if self.known is None else _at(self.known, r)
 
+    def _bounds(self) -> list:
+        """The days period() places a day among (as of, as known on), as day numbers."""
+        if "bounds" not in self.__dict__:
+            self.bounds = [np.asarray([d.toordinal() for d in b], dtype=np.int64) for b in self.policies.period_bounds()]
+        return self.bounds
+
     def _periods(self) -> np.ndarray:
         """A period key per row (as of, and as known on), -1 where a day is bad."""
-        p = self.policies
-        radix = self.__dict__.get("radix")
-        if radix is None:  # the model's dates are gathered from every version: once a batch
-            radix = self.radix = max(len(p.change_dates()), len(p.known_dates())) + 2
+        bounds = self._bounds()
+        radix = max(len(b) for b in bounds) + 2
         keys = np.zeros(self.n, dtype=np.int32)
         bad = np.zeros(self.n, dtype=bool)
-        for col, which in ((self.day, 0), (self.known, 1)):
+        for col, bounds in ((self.day, bounds[0]), (self.known, bounds[1])):
             if col is None:
                 continue
-            marks = np.asarray([-1 if d is None else p.period(d)[0] if which == 0 else p.period(_ANY_DAY, d)[1]
-                                for d in col.uniq], dtype=np.int32)
+            marks = self._marks(col.uniq, bounds)
             per_row = np.full(self.n, marks[0]) if col.codes is None else marks[col.codes]
             bad |= per_row < 0
             keys = keys * radix + per_row + 1
         keys[bad] = -1
         return keys
+
+    def _marks(self, days: list, bounds: np.ndarray) -> np.ndarray:
+        """The period of each distinct day (period() for many days at once), -1 for a bad one;
+        kept for the slice, whose days are placed again once its cases are found."""
+        cache = self.__dict__.setdefault("marks", {})
+        got = cache.get((id(days), len(bounds)))
+        if got is None or got[0] is not days:
+            at = np.asarray([0 if d is None else d.toordinal() for d in days], dtype=np.int64)  # None: a bad day
+            marks = np.searchsorted(bounds, at, side="right").astype(np.int32)
+            marks[at == 0] = -1
+            got = cache[(id(days), len(bounds))] = (days, marks)
+        return got[1]
 
     def _decide_period(self, rows: np.ndarray) -> None:
         day, known = self._days_at(int(rows[0]))
@@ -563,9 +582,6 @@ class _Batch:
         self.meta["statuses"] = by_status
         self.meta["input_errors"] = self.input_errors
         return pa.table(columns)
-
-
-_ANY_DAY = dt.date(2000, 1, 1)  # period(day, known)[1] depends on `known` only: any day will do
 
 
 def _at(col: Col, r: int):

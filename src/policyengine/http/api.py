@@ -32,7 +32,7 @@ from starlette.routing import Match
 
 from .. import audit
 from ..audit.chain import LogError, parse_head
-from ..audit.group import GroupWriter
+from ..audit.group import WriterProcess
 from ..audit.log import DecisionLog
 from ..audit.records import as_record
 from ..audit.redact import view as redacted
@@ -88,8 +88,9 @@ class State:
     def __init__(self, root: Path, policies: Policies, log: str | None, keys):
         self.root, self.policies, self.log, self.keys = root, policies, log, keys
         self._lock = threading.Lock()
-        # one writer thread per process owns the log: concurrent requests share its commits
-        self.writer = GroupWriter(log) if log else None
+        # one writer process per server process owns the log: concurrent requests share its
+        # commits, and its JSON, hashing and SQL run on another core (audit/group.py)
+        self.writer = WriterProcess(log) if log else None
         self._logged: OrderedDict[str, Policies] = OrderedDict()  # policy_hash -> policies read back from the log
         self._logged_lock = threading.Lock()
 

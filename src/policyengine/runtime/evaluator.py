@@ -118,6 +118,11 @@ class PolicyEvaluator(PolicyModel):
         return (bisect.bisect_right(self._bounds, day),
                 None if known is None else bisect.bisect_right(self._known_bounds, known))
 
+    def period_bounds(self) -> tuple[list, list]:
+        """The dates period() places a day among: where any version starts or ends, and where
+        any version becomes known (for the batch backend, which places many days at once)."""
+        return self._bounds, self._known_bounds
+
     def plan_for(self, decision: str, day: dt.date, trace: str = "none", presume: bool = True, known=None) -> _Plan:
         """The compiled plan of a decision for the period of `day` (built once per period)."""
         key = (decision, *self.period(day, known), trace, presume is not False)
