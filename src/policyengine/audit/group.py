@@ -316,7 +316,11 @@ def _serve(target: str, max_group: int, conn) -> None:
             _report(conn, False, failed)
         for i in range(0, len(group), max_group):
             chunk = [(p, rec, Future()) for p, rec, _ in group[i:i + max_group]]
+            import time, os; _t = time.perf_counter()
             dl, committed = _commit(DecisionLog.open, target, chunk, dl)
+            if os.environ.get("PE_STATS"):
+                with open(os.environ["PE_STATS"], "a") as _f:
+                    _f.write(f"{time.time():.4f} {len(chunk)} {(time.perf_counter() - _t) * 1000:.2f}\n")
             _report(conn, committed, [(key, None if f.exception() else f.result(), f.exception())
                                       for (_, _, key), (_, _, f) in zip(group[i:i + max_group], chunk)])
     if dl is not None:

@@ -118,7 +118,8 @@ def _combined(cols):
         if size * m >= _KEY_LIMIT:
             _, key = np.unique(key, return_inverse=True)
             size, dense = int(key.max()) + 1, False
-        key = key * m + c.codes
+        key = key * m
+        key += c.codes  # in place: one row-long temporary less
         size *= m
     return key, dense, size
 

@@ -30,7 +30,7 @@ from .compiler import PeriodCompiler, Unsupported
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
 CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
-SLICE_ROWS = 1 << 18  # rows of the input read (codes, dates, periods) at a time
+SLICE_ROWS = 1 << 19  # rows of the input read (codes, dates, periods) at a time
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
 _MESSAGE_FIELDS = ("kind", "rule", "clause", "citation", "en", "fr")  # Decision.messages, per refusal or conflict
@@ -157,20 +157,48 @@ def _columns(data) -> tuple[int, dict]:
                       f"Arrow table, got {type(data).__name__}"])
 
 
-def _distinct(column) -> tuple[np.ndarray, list]:
-    """(codes, distinct values) of a column; None stands for a null."""
+def _distinct(column, expected=()) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of a column; None stands for a null.  `expected`: the texts
+    the column should hold (an enum's values), looked up rather than hashed."""
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
-        arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        arr = _one_array(column)
         small = _small_range(arr)
         if small is not None:
             return small
+        if expected and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return _in_set(arr, list(expected))
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr)
         uniq = arr.dictionary.to_pylist() + [None]
-        codes = arr.indices.fill_null(len(uniq) - 1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+        indices = arr.indices.fill_null(len(uniq) - 1) if arr.indices.null_count else arr.indices
+        codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return codes, uniq
     uniq, codes = intern(column)
     return codes, uniq
+
+
+def _one_array(column) -> pa.Array:
+    """A column as one Arrow array: a chunked column of one chunk (a slice of a table) is
+    that chunk, not a copy (combine_chunks copies even one chunk)."""
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _in_set(arr, expected: list):
+    """(codes, values) of texts looked up among the expected ones: a hash table of the few
+    expected texts, not one of the column (which Arrow's allocator keeps as resident memory
+    after the encoding).  What is not among them, a null included, is encoded apart."""
+    found = pc.index_in(arr, value_set=pa.array(expected, type=arr.type))
+    if not found.null_count:
+        return found.to_numpy().astype(np.int32, copy=False), expected + [None]
+    other = pc.is_null(found)
+    rest = pc.dictionary_encode(arr.filter(other))
+    extra = rest.dictionary.to_pylist()
+    codes = found.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32)
+    sub = rest.indices.fill_null(len(extra)).to_numpy(zero_copy_only=False).astype(np.int32)
+    codes[other.to_numpy(zero_copy_only=False)] = sub + len(expected)
+    return codes, expected + extra + [None]
 
 
 _SMALL_RANGE = 4096  # values converted a slice, present or not
@@ -234,6 +262,9 @@ class _Batch:
         converters = self.__dict__.get("converters")
         if converters is None:
             self.converters = converters = self._converters()
+            decls = {d.name: d for d in (self.policies.facts[f] for f in self.policies.graph.facts_of(self.decision))}
+            self.texts = {name: [v for v in d.type.values if type(v) is str] for name, d in decls.items()
+                          if d.type.kind == "enum"}
         known = self.policies._fact_names
         for name, column in raw.items():
             if name in date_columns or name == SUBJECT:
@@ -241,7 +272,7 @@ class _Batch:
             conv = converters.get(name)
             if conv is None and name in known:
                 continue  # a fact of another decision is left aside, as evaluate() does
-            codes, uniq = _distinct(column)
+            codes, uniq = _distinct(column, self.texts.get(name, ()))
             if conv is None:
                 problem = f"unknown fact '{name}'{did_you_mean(name, converters)}"
                 given = [i for i, v in enumerate(uniq) if not _absent(v)]
@@ -317,8 +348,8 @@ class _Batch:
         finally:
             self.n, self.outcome, self.value, self.facts, self.day, self.known, self.errors = whole
             self.weight = self.origin = None
-        self.outcome[:] = outcome[case_of]
-        self.value[:] = value[case_of]
+        np.take(outcome, case_of, out=self.outcome)  # straight into the answer: no row-long temporary
+        np.take(value, case_of, out=self.value)
 
     def _cases(self):
         """(case of each row, one row of each case, rows of each case), or None when the
@@ -337,7 +368,7 @@ class _Batch:
         remap[present] = np.arange(len(present), dtype=np.int32)
         case_of = remap[key]
         reps = np.empty(len(present), dtype=np.int64)
-        reps[case_of] = np.arange(self.n)  # a row of each case (the last: the last write wins)
+        reps[case_of] = np.arange(self.n, dtype=np.int32)  # a row of each case (the last: the last write wins)
         return case_of, reps, counts[present]
 
     def _when(self) -> Col:
@@ -564,7 +595,9 @@ class _Batch:
         def per_outcome(values, typ):
             return pa.DictionaryArray.from_arrays(outcome_ids, pa.array(values, type=typ))
         columns["status"] = per_outcome([o[0] for o in self.outcomes], pa.string())
-        vids = pa.array(self.value, mask=self.value < 0)
+        undecided = self.value < 0
+        vids = pa.array(self.value, mask=undecided) if undecided.any() else pa.array(self.value)  # no copy when all decided
+        del undecided
         for name, arr in values.items():
             columns[name] = pa.DictionaryArray.from_arrays(vids, arr)
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
