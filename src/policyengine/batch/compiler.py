@@ -17,11 +17,15 @@ import numpy as np
 
 from ..errors import PolicyEngineError
 from ..expr import ast
-from ..model.elements import SelectBody
+from ..model.elements import RecordBody, SelectBody, ValueBody
 from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
+from . import numbers as N
 from .columns import FAILED, MISSING, Col, apply, classes, combination, intern
+from .numbers import Num, Rec
+
+VARIED = 256  # an operand with more distinct numbers than this is computed by the fixed-point kernels
 
 
 class Unsupported(Exception):
@@ -82,8 +86,11 @@ class _RuleSlots(RuleCompiler):
 class PeriodCompiler:
     """Columns of one decision's rules for rows of one period (and one "as known on" period)."""
 
-    def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict):
+    def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
+                 numeric: bool = False, memo: dict | None = None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        self.numeric = numeric  # may a column be a Num (or Rec): numbers kept as numbers
+        self.memo = {} if memo is None else memo  # distinct values -> their fixed-point form
         self.visits = np.zeros(n, dtype=np.int64)  # at most this many quantifier visits per row (limits.MAX_STEPS)
         self.facts = facts  # fact name -> Col of the values given (MISSING where not)
         self.presumed = presumed  # fact name -> presumed value (presumptions applied)
@@ -104,23 +111,61 @@ class PeriodCompiler:
             version = rule.version_at(self.day, self.known_on)
             if version is not None and isinstance(version.body, SelectBody) and version.body.on is not None:
                 self.by_value.add(id(version.body.on))
-            fn = rc._rule(rule)
-            slots, cols = [], []
-            for kind, obj in record:
-                if kind == "expr":
-                    slots.append(id(obj))
-                    cols.append(self.expr(obj))
-                else:
-                    slots.append(("rule", obj.id))
-                    cols.append(self.rule(obj))
-            col = self.rule_cols[rule.id] = apply(self._runner(fn, slots), cols)
+            col = self._numeric_rule(rule, version) if self.numeric and version is not None else None
+            if col is None:
+                fn = rc._rule(rule)
+                slots, cols = [], []
+                for kind, obj in record:
+                    if kind == "expr":
+                        slots.append(id(obj))
+                        cols.append(_plain(self.expr(obj)))
+                    else:
+                        slots.append(("rule", obj.id))
+                        cols.append(_plain(self.rule(obj)))
+                col = apply(self._runner(fn, slots), cols)
+            self.rule_cols[rule.id] = col
             self.seen.append((col, False))
         return col
+
+    def _numeric_rule(self, rule, version):
+        """A value or record rule whose value is a Num (or has one among its fields), with its
+        requirements: refused where one fails or has failed, unknown where one is unknown
+        (semantics.requiring), else the body's outcome.  None: the general path."""
+        body = version.body
+        if version.exceptions:
+            return None
+        if isinstance(body, ValueBody):
+            value = self.expr(body.expr)
+            if not isinstance(value, Num):
+                return None
+        elif isinstance(body, RecordBody):
+            fields = {name: self.expr(e) for name, e in body.fields.items()}
+            if not any(isinstance(c, Num) for c in fields.values()) or any(isinstance(c, Rec) for c in fields.values()):
+                return None
+            value = Rec(fields, N._first(*(N.state_of(c, self.n) for c in fields.values())))
+        else:
+            return None
+        held = None  # per row: 0 every requirement holds, 1 one is unknown, 2 one fails or failed
+        for name, _ in version.requires:
+            req = self.rule(self.rules.get(f"{rule.instrument}.{name}") or self.rules[name])
+            if not isinstance(req, Col) or any(type(v) is not bool and v is not MISSING and v is not FAILED
+                                               for v in req.uniq):
+                return None
+            marks = np.asarray([0 if v is True else 1 if v is MISSING else 2 for v in req.uniq], dtype=np.int8)
+            per_row = np.full(self.n, marks[0], dtype=np.int8) if req.codes is None else marks[req.codes]
+            held = per_row if held is None else np.maximum(held, per_row)
+        if held is None or not held.any():
+            return value
+        own = value.state if value.state is not None else np.zeros(self.n, dtype=np.int8)
+        state = np.where(held > 0, held, own).astype(np.int8)
+        if isinstance(value, Rec):
+            return Rec(value.fields, state)
+        return Num(np.where(state == N.VALUE, value.ints, 0), value.scale, value.is_int, state)
 
     def expr(self, expr) -> Col:
         col = self._node(expr.node, expr.locate)
         if id(expr) in self.by_value:
-            self.seen.append((col, True))
+            self.seen.append((_plain(col), True))
         return col
 
     def _runner(self, fn, slots):
@@ -146,13 +191,52 @@ class PeriodCompiler:
             nested = any(isinstance(x, ast.Call) and x.function in ("any", "all") for x in ast.walk(node.args[1]))
             col = self._island(node, where) if nested else self._quantified(node, where)
         else:
-            handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
-            fn = handler(node)
-            kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
-            col = apply(self._runner(fn, [id(k) for k in kids]), [self._node(k, where) for k in kids])
+            col = self._kernel(node, where) if self.numeric else None
+            if col is None:
+                handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
+                fn = handler(node)
+                kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
+                col = apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
         self.nodes[id(node)] = col
         self.seen.append((col, False))
         return col
+
+    def _kernel(self, node, where):
+        """The node by the fixed-point kernels (batch/numbers.py) when an operand is a column of
+        numbers too varied for the general path (salaries); None: the general path."""
+        if isinstance(node, ast.Binary) and not {"duration", "date"} & {node.left.type.kind, node.right.type.kind}:
+            parts = [node.left, node.right]
+        elif isinstance(node, ast.Compare):
+            parts = [node.left, node.right]
+        elif isinstance(node, ast.Unary) and node.op == "-":
+            parts = [node.operand]
+        elif isinstance(node, ast.Call) and node.function in ("min", "max") and len(node.args) == 2 and not node.kwargs:
+            parts = node.args
+        elif isinstance(node, ast.Call) and node.function == "round" and len(node.args) == 1 \
+                and set(node.kwargs) <= {"to"} and all(isinstance(v, ast.Literal) for v in node.kwargs.values()):
+            parts = node.args
+        elif isinstance(node, ast.If):
+            parts = [node.then, node.otherwise]
+        else:
+            return None
+        cols = [self._node(k, where) for k in parts]
+        if not any(isinstance(c, Num) or (isinstance(c, Col) and len(c.uniq) > VARIED) for c in cols):
+            return None
+        nums = [N.of(c, self.n, self.memo) for c in cols]
+        if any(x is None for x in nums):
+            return None
+        if isinstance(node, ast.Binary):
+            return N.divide(*nums) if node.op == "/" else N.arith(node.op, *nums)
+        if isinstance(node, ast.Compare):
+            return N.compare(node.op, *nums)
+        if isinstance(node, ast.Unary):
+            return N.negate(nums[0])
+        if isinstance(node, ast.If):
+            cond = self._node(node.condition, where)
+            return N.choose(cond, *nums) if isinstance(cond, Col) else None
+        if node.function == "round":
+            return N.round_to(nums[0], node.kwargs["to"].value if node.kwargs else 1)
+        return N.extreme(node.function, *nums)
 
     def _count_visits(self, records: Col) -> np.ndarray:
         """Each row's list length (0 when not known), added to the row's bound on visits."""
@@ -240,6 +324,7 @@ class PeriodCompiler:
                     rules[obj.id] = self.rule(obj)
                 elif kind == "as_of":
                     as_of = True
+        rules = {k: _plain(c) for k, c in rules.items()}
         presumed = {k: v for k, v in self.presumed.items() if k in facts}
         fn = ExprCompiler("none", lambda r: _reader(("rule", r.id)), self._table_version, where,
                           presumed).compile(node)
@@ -296,18 +381,29 @@ class PeriodCompiler:
         size = 1
         done = set()
         for col, by_value in (self.seen if seen is None else seen):
-            if col.codes is None or (id(col), by_value) in done:
+            if (id(col), by_value) in done:
                 continue
             done.add((id(col), by_value))
-            cm = np.arange(len(col.uniq)) if by_value == "exact" else classes(col, by_value)
-            if cm.min() == cm.max():
+            if isinstance(col, (Num, Rec)):  # by outcome class: value, unknown or failed
+                per_row = col.classes()
+                if per_row is None:
+                    continue
+                kinds, per_row = np.unique(per_row, return_inverse=True)
+            elif col.codes is None:
                 continue
-            kinds, cm = np.unique(cm, return_inverse=True)
+            else:
+                cm = np.arange(len(col.uniq)) if by_value == "exact" else classes(col, by_value)
+                if cm.min() == cm.max():
+                    continue
+                kinds, cm = np.unique(cm, return_inverse=True)
+                per_row = cm[col.codes]
             k = len(kinds)
+            if k <= 1:
+                continue
             if size * k >= 1 << 62:
                 _, sig = np.unique(sig, return_inverse=True)
                 size = int(sig.max()) + 1
-            sig = sig * k + cm[col.codes]
+            sig = sig * k + per_row
             size *= k
         if size <= 1 << 22:
             counts = np.bincount(sig, minlength=size)
@@ -353,3 +449,24 @@ class _ItemCompiler(PeriodCompiler):
                 col = Col(codes[self.source], uniq)
             self.fields[n.ref[1]] = col
         return col
+
+
+def _plain(col):
+    """A column as codes into distinct values, whatever holds it (the general path's form)."""
+    if isinstance(col, Num):
+        return col.col()
+    if isinstance(col, Rec):
+        return _record_col(col)
+    return col
+
+
+def _record_col(rec: Rec) -> Col:
+    """A Rec as codes into distinct records (each field's value, or the row's outcome)."""
+    fields = {k: _plain(c) for k, c in rec.fields.items()}
+    state = Col(None, [0]) if rec.state is None else Col(rec.state.astype(np.int32), [0, 1, 2])
+    def build(values):
+        s = values[-1]
+        if s:
+            return MISSING if s == N.UNKNOWN else FAILED
+        return dict(zip(fields, values[:-1]))
+    return apply(build, list(fields.values()) + [state])

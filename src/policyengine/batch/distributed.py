@@ -62,7 +62,7 @@ def evaluate_distributed(policies, decision, data, client, **options) -> pa.Tabl
         return evaluate_batch(policies, decision, data, row_offset=row_offset, **options)  # no rows
     metas = [metadata(t) for t in tables]
     meta = dict(metas[0])
-    for k in ("rows", "columnar_rows", "scalar_rows", "paths", "scalar_evaluations", "input_errors"):
+    for k in ("rows", "columnar_rows", "scalar_rows", "numeric_rows", "paths", "scalar_evaluations", "input_errors"):
         meta[k] = sum(m[k] for m in metas)
     meta["statuses"] = {s: sum(m["statuses"][s] for m in metas) for s in meta["statuses"]}
     meta["fallbacks"] = [f for m in metas for f in m["fallbacks"]]

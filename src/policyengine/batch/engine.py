@@ -16,6 +16,8 @@ import json
 import math
 import time
 
+from decimal import Decimal
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,12 +26,13 @@ from .. import limits
 from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter
-from .arrow import value_columns
+from .arrow import MONEY_PLACES, to_arrow, value_columns
 from .columns import FAILED, MISSING, Col, _combined, intern, value_key
 from .compiler import PeriodCompiler, Unsupported
+from .numbers import LIMIT, Num, Rec
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
-CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
+CHUNK_ROWS = 1 << 19  # rows decided together: the compiler's columns are this long at most
 SLICE_ROWS = 1 << 19  # rows of the input read (codes, dates, periods) at a time
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
@@ -111,6 +114,11 @@ class Rows:
 
     def value(self, i: int):
         vid = int(self._b.value[i])
+        if vid == NUMERIC:  # held as numbers: read back from the result's exact columns
+            cols = self._b.value_columns
+            if "value" in cols:
+                return cols["value"][i].as_py()
+            return {name[len("value."):]: arr[i].as_py() for name, arr in cols.items()}
         return None if vid < 0 else self._b.values[vid]
 
     def path_decision(self, i: int):
@@ -252,9 +260,11 @@ class _Batch:
         self.outcome = np.full(n, -1, dtype=np.int32)
         self.value = np.full(n, -1, dtype=np.int32)
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
+        self.numeric: list = []  # (rows, Num or Rec): rows whose value is held as numbers (value id NUMERIC)
+        self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
         self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
-                     "scalar_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
+                     "scalar_rows": 0, "numeric_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
 
     # -- reading ---------------------------------------------------------------------------------
     def read_facts(self, raw: dict, date_columns: set) -> None:
@@ -305,7 +315,7 @@ class _Batch:
             self.errors.setdefault(r, []).append(problem(i))
 
     def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
-        self.marks = {}  # the slice's days are new ones
+        self.marks, self.num_memo = {}, {}  # the slice's days and values are new ones
         self.day = self._days(raw, as_of, as_of_column, "as_of")
         self.known = None if known_on is None and known_on_column is None else \
             self._days(raw, known_on, known_on_column, "known_on")
@@ -482,7 +492,8 @@ class _Batch:
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         facts = {name: col.take(rows) for name, col in self.facts.items()}
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
-        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed)
+        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
+                               numeric=self.weight is None, memo=self.num_memo)  # (cases stand for rows: codes only)
         try:
             col = pcomp.rule(self.rule)
             if pcomp.visits.max(initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
@@ -494,17 +505,20 @@ class _Batch:
             self._scalar_rows(rows)
             return
         self.meta["paths"] += len(rep)
-        value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int32)
-        local = np.zeros(len(rows), dtype=np.int32) if col.codes is None else col.codes
+        numeric = isinstance(col, (Num, Rec))
+        if not numeric:
+            value_ids = np.asarray([self._intern_value(v) for v in col.uniq], dtype=np.int32)
+            local = np.zeros(len(rows), dtype=np.int32) if col.codes is None else col.codes
         path_outcome = np.empty(len(rep), dtype=np.int32)
         redo = []
         for p, r in enumerate(rep.tolist()):
             g = int(rows[r])
             outcome, value, d = self._scalar(g)
             self.meta["scalar_evaluations"] += 1
-            mine = col.uniq[local[r]]
+            mine = col.at(r) if numeric else col.uniq[local[r]]
             expected = {"decided": None, "undetermined": MISSING}.get(outcome[0], FAILED)
-            if outcome[0] == "error" or (expected is None and value_key(mine) != value_key(value)) \
+            agree = _same_number(mine, value)
+            if outcome[0] == "error" or (expected is None and not agree) \
                     or (expected is not None and mine is not expected):
                 redo.append(p)  # errors say something of each row; a disagreement is decided row by row
                 path_outcome[p] = -1
@@ -516,9 +530,17 @@ class _Batch:
         self.outcome[rows] = path_outcome[path]
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         row_decided = decided[path]
-        self.value[rows] = np.where(row_decided, value_ids[local], -1)
+        if numeric:
+            self.value[rows] = np.where(row_decided, NUMERIC, -1)
+            self.numeric.append((rows + self.offset, col))
+            self.meta["numeric_rows"] += int(row_decided.sum())
+        else:
+            self.value[rows] = np.where(row_decided, value_ids[local], -1)
         if redo:
-            again = rows[np.isin(path, np.asarray(redo))]
+            redone = np.isin(path, np.asarray(redo))
+            again = rows[redone]
+            if numeric:
+                self.meta["numeric_rows"] -= int(row_decided[redone].sum())
             self._scalar_rows(again)
             self.meta["columnar_rows"] -= self._count(again)
         self.meta["columnar_rows"] += self._count(rows)
@@ -583,6 +605,24 @@ class _Batch:
         return i
 
     # -- the result ------------------------------------------------------------------------------
+    def _numbers_into(self, columns: dict) -> None:
+        """The rows whose values are held as numbers, merged into the value columns: a field of
+        numbers becomes one dense exact column; another field (a record's flags) stays a
+        dictionary over its distinct values."""
+        t = self.rule.type
+        fields = [("value", t, None)] if t.kind != "record" else [(f"value.{n}", ft, n) for n, ft in t.fields]
+        parts = []
+        for rows, col in self.numeric:
+            keep = self.value[rows] == NUMERIC  # rows the scalar engine decided again are its
+            parts.append((rows[keep], col.take(np.flatnonzero(keep))) if not keep.all() else (rows, col))
+        own = [None if v is None else v for v in self.values]
+        for name, ftype, field in fields:
+            mine = [(rows, col if field is None else col.fields[field]) for rows, col in parts]
+            theirs = own if field is None else [None if v is None else v.get(field) for v in own]
+            dense = _dense(self.value, theirs, mine, ftype) if all(isinstance(c, Num) for _, c in mine) else None
+            columns[name] = dense if dense is not None else _merged(self.value, theirs, mine, ftype)
+
+
     def table(self, row_offset: int, subject) -> pa.Table:
         n = self.n
         wide = row_offset + n >= 2 ** 31
@@ -600,6 +640,9 @@ class _Batch:
         del undecided
         for name, arr in values.items():
             columns[name] = pa.DictionaryArray.from_arrays(vids, arr)
+        if self.numeric:
+            self._numbers_into(columns)
+        self.value_columns = {k: columns[k] for k in values}
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
             columns[name] = per_outcome([list(o[i]) for o in self.outcomes], _LIST)
         columns["errors"] = per_outcome([[{"fact": f, "problem": p} for f, p in o[4]] for o in self.outcomes], _ERRORS)
@@ -617,8 +660,86 @@ class _Batch:
         return pa.table(columns)
 
 
+NUMERIC = -2  # the value id of a row whose value is held as numbers (_Batch.numeric)
+
+
+def _same_number(mine, value) -> bool:
+    """A value computed column-wise against the scalar engine's: numbers by type and value
+    (the exponent of a Decimal aside: the result's decimal128 column holds the number),
+    records field by field, anything else as value_key tells values apart."""
+    if isinstance(mine, dict):
+        return isinstance(value, dict) and mine.keys() == value.keys() and all(
+            _same_number(mine[k], value[k]) for k in mine)
+    if type(mine) in (int, Decimal) and type(value) in (int, Decimal):
+        return type(mine) is type(value) and mine == value
+    return value_key(mine) == value_key(value)
+
+
 def _at(col: Col, r: int):
     return col.uniq[0] if col.codes is None else col.uniq[col.codes[r]]
+
+
+def _dense(ids, theirs: list, mine: list, ftype):
+    """One exact column of numbers: the rows of value ids (the scalar engine's, or interned)
+    and the rows held as numbers; None where a value is not a number or too large."""
+    kind = getattr(ftype, "kind", None)
+    if kind not in ("money", "decimal", "integer"):
+        return None
+    places = [-v.as_tuple().exponent for v in theirs if isinstance(v, Decimal)]
+    scale = max([MONEY_PLACES if kind == "money" else 0, 0] + places + [c.scale for _, c in mine])
+    table = np.zeros(len(theirs) + 1, dtype=np.int64)
+    for i, v in enumerate(theirs):
+        if v is not None:
+            if not isinstance(v, (int, Decimal)) or type(v) is bool:
+                return None
+            x = int(Decimal(v).scaleb(scale))
+            if not -LIMIT < x < LIMIT:
+                return None
+            table[i] = x
+    ints = table[np.where(ids >= 0, ids, len(theirs))]
+    for rows, c in mine:
+        f = 10 ** (scale - c.scale)
+        if c.bound() * f >= LIMIT:
+            return None
+        ints[rows] = c.ints * f
+    valid = ids != -1
+    floor = MONEY_PLACES if kind == "money" else 0
+    while scale > floor and not (ints % 10).any():  # the places the numbers need, as arrow.to_arrow gives
+        ints //= 10
+        scale -= 1
+    if kind == "integer":
+        if scale:
+            return None
+        return pa.array(ints, mask=~valid) if not valid.all() else pa.array(ints)
+    data = np.empty((len(ints), 2), dtype=np.int64)
+    data[:, 0], data[:, 1] = ints, ints >> 63  # 128-bit little-endian two's complement
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.decimal128(38, scale), len(ints), [bitmap, pa.py_buffer(data)],
+                                 null_count=int(len(ints) - valid.sum()))
+
+
+def _merged(ids, theirs: list, mine: list, ftype):
+    """A dictionary column over the distinct values of both kinds of rows."""
+    values, index = list(theirs), {}
+    for i, v in enumerate(values):
+        if v is not None:
+            index.setdefault(value_key(v), i)
+    out = ids.copy()
+    for rows, c in mine:
+        plain = c.col() if isinstance(c, Num) else c
+        mapped = []
+        for v in plain.uniq:
+            if v is MISSING or v is FAILED:
+                mapped.append(-1)
+                continue
+            k = value_key(v)
+            if k not in index:
+                index[k] = len(values)
+                values.append(v)
+            mapped.append(index[k])
+        mapped = np.asarray(mapped, dtype=np.int32)
+        out[rows] = mapped[0] if plain.codes is None else mapped[plain.codes]
+    return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(values, ftype))
 
 
 def _message(exc: PolicyEngineError) -> str:

@@ -1,0 +1,173 @@
+"""The batch backend's fixed-point kernels (policyengine/batch/numbers.py) against the scalar
+semantics they stand in for: the same numbers, the same Python types, the same outcome for
+rows that are not values, and a refusal (None: the general path) where int64 could overflow
+or a quotient would not terminate."""
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from decimal import Decimal
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("pyarrow")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+import policyengine  # noqa: E402
+from batch_cases import CaseMaker, batch_rows, same, scalar  # noqa: E402
+from policyengine.batch import compiler, numbers as N  # noqa: E402
+from policyengine.batch.columns import FAILED, MISSING, Col, from_values  # noqa: E402
+from policyengine.batch.engine import metadata  # noqa: E402
+from policyengine.runtime import semantics as S  # noqa: E402
+
+DAY = "__as_of"
+# numbers as facts and rules hold them: whole numbers, or Decimals of up to 6 places
+ints = st.integers(-10 ** 12, 10 ** 12)
+decimals = st.builds(lambda i, p: Decimal(i).scaleb(-p), st.integers(-10 ** 12, 10 ** 12), st.integers(0, 6))
+OUTCOMES = st.sampled_from([MISSING, FAILED])
+
+
+def column(values, n=None):
+    return N.of(from_values(values), len(values) if n is None else n, {})
+
+
+def plain(col, n):
+    """Each row's value from a Num or a Col."""
+    if isinstance(col, N.Num):
+        return [col.at(r) for r in range(n)]
+    return col.values(n)
+
+
+def expected(fn, pairs):
+    """The scalar semantics row by row: the first operand that is not a value is the outcome."""
+    out = []
+    for a, b in pairs:
+        first = next((x for x in (a, b) if x is MISSING or x is FAILED), None)
+        out.append(first if first is not None else fn(a, b))
+    return out
+
+
+def agree(got, want):
+    return all((g is w) if (w is MISSING or w is FAILED or type(w) is bool) else
+               (type(g) is type(w) and g == w) for g, w in zip(got, want))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.one_of(st.lists(st.tuples(st.one_of(ints, OUTCOMES), st.one_of(ints, OUTCOMES)), min_size=1, max_size=30),
+                 st.lists(st.tuples(st.one_of(decimals, OUTCOMES), st.one_of(decimals, OUTCOMES)), min_size=1,
+                          max_size=30)),
+       st.sampled_from(["+", "-", "*", "<", "<=", ">", ">=", "==", "!=", "min", "max"]))
+def test_kernels_give_the_scalar_numbers(pairs, op):
+    a, b = column([x for x, _ in pairs]), column([y for _, y in pairs])
+    if a is None or b is None:  # a column of outcomes only is not a column of numbers
+        return
+    if op in S.ARITH:
+        got, fn = N.arith(op, a, b), S.ARITH[op]
+    elif op in S.CMP:
+        got, fn = N.compare(op, a, b), S.CMP[op]
+    else:
+        got, fn = N.extreme(op, a, b), {"min": min, "max": max}[op]
+    assert got is not None
+    assert agree(plain(got, len(pairs)), expected(fn, pairs))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(ints, decimals), min_size=1, max_size=30),
+       st.sampled_from([1, 100, Decimal("0.01"), Decimal("0.05"), 25, Decimal("2.5")]))
+def test_half_up_rounding_is_the_scalar_one(values, to):
+    if len({type(v) for v in values}) > 1:
+        values = [Decimal(v) for v in values]
+    got = N.round_to(column(values), to)
+    assert got is not None
+    assert agree(plain(got, len(values)), [S.round_half_up(v, to) for v in values])
+
+
+@pytest.mark.parametrize("x, to, want", [
+    (Decimal("93450"), 100, Decimal("93500")), (Decimal("-93450"), 100, Decimal("-93500")),  # halves away from zero
+    (Decimal("93449.99"), 100, Decimal("93400")), (Decimal("0.005"), Decimal("0.01"), Decimal("0.01")),
+    (Decimal("-0.004"), Decimal("0.01"), Decimal("0")),
+])
+def test_rounding_ties(x, to, want):
+    got = N.round_to(column([x, Decimal("0")]), to)
+    assert got.at(0) == want and type(got.at(0)) is Decimal and S.round_half_up(x, to) == want
+
+
+small = st.one_of(st.integers(-10 ** 9, 10 ** 9),
+                  st.builds(lambda i, p: Decimal(i).scaleb(-p), st.integers(-10 ** 9, 10 ** 9), st.integers(0, 6)))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(small, min_size=1, max_size=30), st.sampled_from([100, 8, -4, Decimal("2.5"), 1]))
+def test_division_by_a_constant_whose_quotients_end(values, d):
+    """(Magnitudes kept where the quotient fits: beyond, the kernel refuses, test_what_the_kernels_refuse.)"""
+    if len({type(v) for v in values}) > 1:
+        values = [Decimal(v) for v in values]
+    got = N.divide(column(values), column([d] * len(values)))
+    assert got is not None and not got.is_int
+    assert agree(plain(got, len(values)), [S._div(v, d) for v in values])
+
+
+def test_what_the_kernels_refuse():
+    big = column([2 ** 40, 3])
+    assert N.arith("*", big, big) is None  # 2^80 would overflow int64: the general path computes it
+    assert N.divide(column([Decimal(1), Decimal(2)]), column([3, 3])) is None  # 1/3 does not end
+    assert N.divide(column([1, 2]), column([0, 0])) is None  # the general path reports the division by zero
+    assert N.divide(column([1, 2]), column([2, 4])) is None  # not the same divisor on every row
+    assert N.round_to(column([Decimal(1)]), 3) is None  # a step of 3: the scalar quotient may be inexact
+    assert column([1, Decimal(2)]) is None  # int and Decimal mixed: per row types, the general path
+    assert column([True, False]) is None and column(["a"]) is None
+
+
+def test_if_takes_only_the_branch_it_chooses():
+    cond = Col(np.asarray([0, 1, 2, 3], dtype=np.int32), [True, False, MISSING, FAILED])
+    then = column([MISSING, 5, 6, 7])
+    otherwise = column([1, FAILED, 3, 4])
+    got = N.choose(cond, column([10, 11, 12, 13]), otherwise)
+    assert plain(got, 4) == [10, FAILED, MISSING, FAILED]
+    got = N.choose(cond, then, column([1, 2, 3, 4]))
+    assert plain(got, 4) == [MISSING, 2, MISSING, FAILED]
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return policyengine.load("policies")
+
+
+def _check(policies, decision, facts, days):
+    table = policies.evaluate_batch(decision, [dict(f, **{DAY: d}) for f, d in zip(facts, days)], as_of_column=DAY)
+    got = batch_rows(table, policies.rule(decision).type)
+    for i, (f, d) in enumerate(zip(facts, days)):
+        want = scalar(policies, decision, f, d)
+        assert same(want, got[i]), f"{decision} row {i + 1}: facts {f} as of {d}\n  evaluate(): {want}\n  batch: {got[i]}"
+    meta = metadata(table)
+    assert not [f for f in meta["fallbacks"] if "disagree" in f["reason"]], meta["fallbacks"]
+    return meta
+
+
+def test_every_public_decision_with_the_kernels_on_every_number(policies, monkeypatch):
+    """The kernels take a node over from the per-combination path when an operand has more than
+    VARIED distinct numbers; with VARIED at 0 they compute every numeric node they can."""
+    monkeypatch.setattr(compiler, "VARIED", 0)
+    used = 0
+    for decision in (d for d in policies.decisions if d.split(".")[0] in ("ldp", "cap", "etm", "qs")):
+        facts, days = CaseMaker(policies, decision, seed=11).cases(12)
+        used += _check(policies, decision, facts, days)["numeric_rows"]
+    assert used > 0
+
+
+def test_performance_pay_for_many_salaries_is_computed_as_numbers(policies):
+    """10.7(12): a salary raised by the in-range increase and rounded half-up to $100, capped at the
+    PL-06 job rate; 10.7(4): an award where the increase would pass the job rate."""
+    rng = np.random.default_rng(5)
+    ratings = ["surpassed", "met_all", "met_most", "did_not_meet"]
+    n = 3000
+    rating = [ratings[i] for i in rng.integers(0, 4, n)]
+    pct = {"surpassed": (60, 70), "met_all": (50, 50), "met_most": (0, 40), "did_not_meet": (0, 0)}
+    facts = [{"level": "PL-06", "salary": int(s), "rating": r,
+              "increase_pct": Decimal(int(rng.integers(pct[r][0], pct[r][1] + 1))) / 10}
+             for s, r in zip(rng.integers(80_000, 100_000, n), rating)]
+    facts[0].update(salary=93_450, rating="met_all", increase_pct=Decimal(0))  # a tie kept as is
+    days = [dt.date(2009, 4, 1)] * n
+    meta = _check(policies, "ldp.performance_pay", facts, days)
+    assert meta["numeric_rows"] == meta["statuses"]["decided"] > n // 2
