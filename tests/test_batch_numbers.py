@@ -171,3 +171,24 @@ def test_performance_pay_for_many_salaries_is_computed_as_numbers(policies):
     days = [dt.date(2009, 4, 1)] * n
     meta = _check(policies, "ldp.performance_pay", facts, days)
     assert meta["numeric_rows"] == meta["statuses"]["decided"] > n // 2
+
+
+def test_every_public_decision_over_a_domain(policies, monkeypatch):
+    """Columns of the few-valued facts over the period's domain (their distinct combinations,
+    engine._domain), gathered to rows where they meet many-valued ones: forced for every
+    decision (facts of up to 3 values are few), every row still equals evaluate()."""
+    from policyengine.batch import engine
+    monkeypatch.setattr(compiler, "VARIED", 3)
+    monkeypatch.setattr(engine, "DOMAIN_SHARE", 1.0)
+    made = []
+    domain = engine._Batch._domain
+
+    def counted(self, facts, n):
+        got = domain(self, facts, n)
+        made.append(got[0] is not None)
+        return got
+    monkeypatch.setattr(engine._Batch, "_domain", counted)
+    for decision in (d for d in policies.decisions if d.split(".")[0] in ("ldp", "cap", "etm", "qs")):
+        facts, days = CaseMaker(policies, decision, seed=13).cases(24)
+        _check(policies, decision, facts, days)
+    assert sum(made) > 50  # the domain was used, for many decisions

@@ -63,6 +63,15 @@ class Col:
         return [u[c] for c in self.codes.tolist()]
 
 
+class DCol(Col):
+    """A column over the period's domain rather than its rows: codes per distinct combination
+    of the few-valued facts (batch/engine.py `_domain`), so a rule that reads only those facts
+    is computed once per combination; the compiler gathers it to rows where a row-level
+    column meets it."""
+
+    __slots__ = ()
+
+
 def value_key(v):
     """A key under which two values are the same value: 1, 1.0 (Decimal), True and "1" are
     four different values, and Decimal('1.0') is not Decimal('1') (they print differently)."""

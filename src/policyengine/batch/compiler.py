@@ -22,7 +22,7 @@ from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
 from . import numbers as N
-from .columns import FAILED, MISSING, Col, apply, classes, combination, intern
+from .columns import FAILED, MISSING, Col, DCol, apply, classes, combination, intern
 from .numbers import Num, Rec
 
 VARIED = 256  # an operand with more distinct numbers than this is computed by the fixed-point kernels
@@ -87,8 +87,11 @@ class PeriodCompiler:
     """Columns of one decision's rules for rows of one period (and one "as known on" period)."""
 
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
-                 numeric: bool = False, memo: dict | None = None):
+                 numeric: bool = False, memo: dict | None = None, domain=None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        self.dom, self.nd = domain if domain is not None else (None, 0)  # each row's place in the domain, its size
+        self._lifted: dict = {}
+        self._nums: dict = {}
         self.numeric = numeric  # may a column be a Num (or Rec): numbers kept as numbers
         self.memo = {} if memo is None else memo  # distinct values -> their fixed-point form
         self.visits = np.zeros(n, dtype=np.int64)  # at most this many quantifier visits per row (limits.MAX_STEPS)
@@ -122,10 +125,35 @@ class PeriodCompiler:
                     else:
                         slots.append(("rule", obj.id))
                         cols.append(_plain(self.rule(obj)))
-                col = apply(self._runner(fn, slots), cols)
+                col = self._apply(self._runner(fn, slots), cols)
             self.rule_cols[rule.id] = col
             self.seen.append((col, False))
         return col
+
+    def _apply(self, fn, cols):
+        """apply() once per combination: over the domain when every operand that varies is a
+        domain column, else over the rows (domain columns gathered to them)."""
+        varying = [c for c in cols if c.codes is not None]
+        if varying and all(isinstance(c, DCol) for c in varying):
+            out = apply(fn, cols)
+            return out if out.codes is None else DCol(out.codes, out.uniq)
+        return apply(fn, [self._rows(c) for c in cols])
+
+    def _num(self, col):
+        """A column as a Num (made once per column), or None."""
+        got = self._nums.get(id(col))
+        if got is None:
+            got = self._nums[id(col)] = (col, N.of(self._rows(col), self.n, self.memo))
+        return got[1]
+
+    def _rows(self, col):
+        """A column over the rows (a domain column gathered once; any other as it is)."""
+        if not isinstance(col, DCol):
+            return col
+        got = self._lifted.get(id(col))
+        if got is None:
+            got = self._lifted[id(col)] = (col, Col(col.codes[self.dom], col.uniq))
+        return got[1]
 
     def _numeric_rule(self, rule, version):
         """A value or record rule whose value is a Num (or has one among its fields), with its
@@ -139,7 +167,7 @@ class PeriodCompiler:
             if not isinstance(value, Num):
                 return None
         elif isinstance(body, RecordBody):
-            fields = {name: self.expr(e) for name, e in body.fields.items()}
+            fields = {name: self._rows(self.expr(e)) for name, e in body.fields.items()}
             if not any(isinstance(c, Num) for c in fields.values()) or any(isinstance(c, Rec) for c in fields.values()):
                 return None
             value = Rec(fields, N._first(*(N.state_of(c, self.n) for c in fields.values())))
@@ -147,7 +175,7 @@ class PeriodCompiler:
             return None
         held = None  # per row: 0 every requirement holds, 1 one is unknown, 2 one fails or failed
         for name, _ in version.requires:
-            req = self.rule(self.rules.get(f"{rule.instrument}.{name}") or self.rules[name])
+            req = self._rows(self.rule(self.rules.get(f"{rule.instrument}.{name}") or self.rules[name]))
             if not isinstance(req, Col) or any(type(v) is not bool and v is not MISSING and v is not FAILED
                                                for v in req.uniq):
                 return None
@@ -196,7 +224,7 @@ class PeriodCompiler:
                 handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
                 fn = handler(node)
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
-                col = apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
+                col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
         self.nodes[id(node)] = col
         self.seen.append((col, False))
         return col
@@ -220,9 +248,9 @@ class PeriodCompiler:
         else:
             return None
         cols = [self._node(k, where) for k in parts]
-        if not any(isinstance(c, Num) or (isinstance(c, Col) and len(c.uniq) > VARIED) for c in cols):
-            return None
-        nums = [N.of(c, self.n, self.memo) for c in cols]
+        if not any(isinstance(c, Num) or (type(c) is Col and len(c.uniq) > VARIED) for c in cols):
+            return None  # few numbers, or the domain's: once per combination is cheaper
+        nums = [self._num(c) for c in cols]
         if any(x is None for x in nums):
             return None
         if isinstance(node, ast.Binary):
@@ -232,7 +260,7 @@ class PeriodCompiler:
         if isinstance(node, ast.Unary):
             return N.negate(nums[0])
         if isinstance(node, ast.If):
-            cond = self._node(node.condition, where)
+            cond = self._rows(self._node(node.condition, where))
             return N.choose(cond, *nums) if isinstance(cond, Col) else None
         if node.function == "round":
             return N.round_to(nums[0], node.kwargs["to"].value if node.kwargs else 1)
@@ -246,6 +274,7 @@ class PeriodCompiler:
 
     def _list_facts(self, records: Col):
         """(length, state: 0 a list, 1 unknown, 2 failed) of each row's list, worked out once per column."""
+        records = self._rows(records)
         cache = self.__dict__.setdefault("_lists", {})
         got = cache.get(id(records))
         if got is None:
@@ -264,7 +293,7 @@ class PeriodCompiler:
         each row's items (semantics.kleene: one that decides decides; else unknown; else the
         failure).  The items visited, up to the first that decides, each with its own path,
         make the row's path."""
-        records = self._node(node.args[0], where)
+        records = self._rows(self._node(node.args[0], where))
         stop = node.function == "any"
         lengths = self._count_visits(records)
         inner = self._items(records, lengths)
@@ -329,7 +358,7 @@ class PeriodCompiler:
         fn = ExprCompiler("none", lambda r: _reader(("rule", r.id)), self._table_version, where,
                           presumed).compile(node)
         names = list(facts) + [("rule", r) for r in rules] + ([AS_OF] if as_of else [])
-        cols = list(facts.values()) + list(rules.values()) + ([self.as_of] if as_of else [])
+        cols = [self._rows(c) for c in list(facts.values()) + list(rules.values())] + ([self.as_of] if as_of else [])
         base = self.env
 
         def run(values):
@@ -365,46 +394,25 @@ class PeriodCompiler:
             col = given
             if name in self.presumed:
                 value = self.presumed[name]
-                col = Col(given.codes, [value if v is MISSING else v for v in given.uniq])
+                col = type(given)(given.codes, [value if v is MISSING else v for v in given.uniq])
             self.fact_cols[name] = col
         return col
 
     def _given(self, name) -> Col:
         given = self.facts.get(name, Col.const(MISSING))
-        return Col(given.codes, [v is not MISSING for v in given.uniq])
+        return type(given)(given.codes, [v is not MISSING for v in given.uniq])
 
     # -- paths ---------------------------------------------------------------------------------
     def paths(self, n: int, seen=None):
         """(path of each row, one row of each path): rows of a path share their status,
         clauses, missing facts and presumptions."""
-        sig = np.zeros(n, dtype=np.int64)
-        size = 1
-        done = set()
-        for col, by_value in (self.seen if seen is None else seen):
-            if (id(col), by_value) in done:
-                continue
-            done.add((id(col), by_value))
-            if isinstance(col, (Num, Rec)):  # by outcome class: value, unknown or failed
-                per_row = col.classes()
-                if per_row is None:
-                    continue
-                kinds, per_row = np.unique(per_row, return_inverse=True)
-            elif col.codes is None:
-                continue
-            else:
-                cm = np.arange(len(col.uniq)) if by_value == "exact" else classes(col, by_value)
-                if cm.min() == cm.max():
-                    continue
-                kinds, cm = np.unique(cm, return_inverse=True)
-                per_row = cm[col.codes]
-            k = len(kinds)
-            if k <= 1:
-                continue
-            if size * k >= 1 << 62:
-                _, sig = np.unique(sig, return_inverse=True)
-                size = int(sig.max()) + 1
-            sig = sig * k + per_row
-            size *= k
+        seen = self.seen if seen is None else seen
+        sig, size = np.zeros(n, dtype=np.int64), 1
+        if self.dom is not None and any(isinstance(c, DCol) for c, _ in seen):  # the domain's columns, once a combination
+            per, size = _signature([x for x in seen if isinstance(x[0], DCol)], np.zeros(self.nd, dtype=np.int64), 1,
+                                   self.memo)
+            sig = per[self.dom]
+        sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
         if size <= 1 << 22:
             counts = np.bincount(sig, minlength=size)
             present = np.flatnonzero(counts)
@@ -418,12 +426,56 @@ class PeriodCompiler:
         return path, rep
 
 
+def _classes(col, by_value, memo: dict):
+    key = ("classes", id(col.uniq), by_value)
+    got = memo.get(key)
+    if got is None or got[0] is not col.uniq:
+        got = memo[key] = (col.uniq, classes(col, by_value))
+    return got[1]
+
+
+def _signature(cols, sig, size, memo: dict):
+    """Each row's (or domain element's) signature extended by the outcome classes of `cols`."""
+    done = set()
+    for col, by_value in cols:
+        if (id(col), by_value) in done:
+            continue
+        done.add((id(col), by_value))
+        if isinstance(col, (Num, Rec)):  # by outcome class: value, unknown or failed
+            per_row = col.classes()
+            if per_row is None:
+                continue
+            kinds, per_row = np.unique(per_row, return_inverse=True)
+        elif col.codes is None:
+            continue
+        else:
+            cm = np.arange(len(col.uniq)) if by_value == "exact" else _classes(col, by_value, memo)
+            if cm.min() == cm.max():
+                continue
+            kinds, cm = np.unique(cm, return_inverse=True)
+            # a class per distinct value (a flag's true / false / unknown): the codes are the classes
+            per_row = col.codes if len(kinds) == len(cm) else cm[col.codes]
+            kinds = cm if len(kinds) == len(cm) else kinds
+        k = len(kinds)
+        if k <= 1:
+            continue
+        if size * k >= 1 << 62:
+            _, sig = np.unique(sig, return_inverse=True)
+            size = int(sig.max()) + 1
+        if sig.dtype != np.int64 or not sig.flags.writeable:
+            sig = sig.astype(np.int64)
+        sig *= k  # in place: no row-long temporaries
+        sig += per_row
+        size *= k
+    return sig, size
+
+
 class _ItemCompiler(PeriodCompiler):
     """The columns of a quantifier's condition, one row per item of the rows' records: the
     item's fields, and its row's facts, rules and date."""
 
     def __init__(self, outer: PeriodCompiler, item_row: np.ndarray, distinct_items: list, source: np.ndarray):
-        facts = {name: col.take(item_row) for name, col in outer.facts.items()}
+        facts = {name: outer._rows(col).take(item_row) for name, col in outer.facts.items()}
         super().__init__(outer.rules, outer.day, outer.known_on, facts, len(item_row), outer.as_of.take(item_row),
                          outer.presumed)
         self.outer, self.item_row = outer, item_row
@@ -433,7 +485,7 @@ class _ItemCompiler(PeriodCompiler):
     def rule(self, rule) -> Col:
         col = self.rule_cols.get(rule.id)
         if col is None:
-            col = self.rule_cols[rule.id] = self.outer.rule(rule).take(self.item_row)
+            col = self.rule_cols[rule.id] = self.outer._rows(self.outer.rule(rule)).take(self.item_row)
             self.seen.append((col, False))
         return col
 

@@ -27,12 +27,13 @@ from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter
 from .arrow import MONEY_PLACES, to_arrow, value_columns
-from .columns import FAILED, MISSING, Col, _combined, intern, value_key
+from . import compiler
+from .columns import FAILED, MISSING, Col, DCol, _combined, intern, value_key
 from .compiler import PeriodCompiler, Unsupported
 from .numbers import LIMIT, Num, Rec
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
-CHUNK_ROWS = 1 << 19  # rows decided together: the compiler's columns are this long at most
+CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this long at most
 SLICE_ROWS = 1 << 19  # rows of the input read (codes, dates, periods) at a time
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
@@ -275,6 +276,8 @@ class _Batch:
             decls = {d.name: d for d in (self.policies.facts[f] for f in self.policies.graph.facts_of(self.decision))}
             self.texts = {name: [v for v in d.type.values if type(v) is str] for name, d in decls.items()
                           if d.type.kind == "enum"}
+            self.kinds = {name: d.type.kind for name, d in decls.items()}
+        self.num_memo = {}  # distinct values -> their fixed-point form, for the slice
         known = self.policies._fact_names
         for name, column in raw.items():
             if name in date_columns or name == SUBJECT:
@@ -300,6 +303,23 @@ class _Batch:
             bad = [i for i, v in enumerate(checked) if isinstance(v, _Bad)]
             self._bad_rows(codes, bad, lambda i: (name, checked[i].problem))
             self.facts[name] = Col(codes, [MISSING if isinstance(v, _Bad) else v for v in checked])
+            self._whole_numbers(name, self.facts[name], uniq)
+
+    def _whole_numbers(self, name: str, col: Col, raw: list) -> None:
+        """A numeric fact given as whole numbers: its fixed-point form (batch/numbers.py) taken
+        from the numbers as given, not from the Decimals its converter made of them, one by
+        one (a salary column has tens of thousands)."""
+        kind = self.kinds.get(name)
+        if kind not in ("money", "decimal", "integer") or len(col.uniq) <= compiler.VARIED:
+            return
+        given = [r for r, v in zip(raw, col.uniq) if v is not MISSING]
+        if not given or set(map(type, given)) != {int}:
+            return
+        ints = np.asarray([r if v is not MISSING else 0 for r, v in zip(raw, col.uniq)], dtype=np.int64)
+        if int(np.abs(ints).max()) >= LIMIT:
+            return
+        state = np.asarray([v is MISSING for v in col.uniq], dtype=np.int8)
+        self.num_memo[id(col.uniq)] = (col.uniq, (ints, 0, kind == "integer", state if state.any() else None))
 
     def _converters(self):
         """The decision's facts, each with its converter (the ones evaluate() uses)."""
@@ -315,7 +335,7 @@ class _Batch:
             self.errors.setdefault(r, []).append(problem(i))
 
     def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
-        self.marks, self.num_memo = {}, {}  # the slice's days and values are new ones
+        self.marks = {}  # the slice's days are new ones
         self.day = self._days(raw, as_of, as_of_column, "as_of")
         self.known = None if known_on is None and known_on_column is None else \
             self._days(raw, known_on, known_on_column, "known_on")
@@ -492,10 +512,12 @@ class _Batch:
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         facts = {name: col.take(rows) for name, col in self.facts.items()}
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
+        numeric = self.weight is None  # (where cases stand for rows: codes only)
+        domain, facts = self._domain(facts, len(rows)) if numeric else (None, facts)
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
-                               numeric=self.weight is None, memo=self.num_memo)  # (cases stand for rows: codes only)
+                               numeric=numeric, memo=self.num_memo, domain=domain)
         try:
-            col = pcomp.rule(self.rule)
+            col = pcomp._rows(pcomp.rule(self.rule))
             if pcomp.visits.max(initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
                 raise Unsupported("lists long enough that the evaluation's step budget may run out")
             path, rep = pcomp.paths(len(rows))
@@ -544,6 +566,31 @@ class _Batch:
             self._scalar_rows(again)
             self.meta["columnar_rows"] -= self._count(again)
         self.meta["columnar_rows"] += self._count(rows)
+
+    def _domain(self, facts: dict, n: int):
+        """((each row's place, size), facts): the period's domain - the distinct combinations of
+        its few-valued facts, when a fact has many values (salaries) and the combinations are
+        far fewer than the rows - with those facts as columns over it (columns.DCol), so what
+        reads only them is computed once per combination.  (None, facts) otherwise."""
+        few = {k: c for k, c in facts.items() if c.codes is not None and len(c.uniq) <= compiler.VARIED}
+        if not few or len(few) == sum(c.codes is not None for c in facts.values()):
+            return None, facts  # every varying fact is few-valued: the cases (decide) already found them
+        key, dense, size = _combined(list(few.values()))
+        if not dense or size > 1 << 22:
+            return None, facts
+        counts = np.bincount(key, minlength=size)
+        present = np.flatnonzero(counts)
+        if len(present) > DOMAIN_SHARE * n:
+            return None, facts
+        remap = np.empty(size, dtype=np.int32)
+        remap[present] = np.arange(len(present), dtype=np.int32)
+        dom = remap[key]
+        reps = np.empty(len(present), dtype=np.int32)
+        reps[dom] = np.arange(n, dtype=np.int32)
+        out = dict(facts)
+        for k, c in few.items():
+            out[k] = DCol(c.codes[reps], c.uniq)
+        return (dom, len(present)), out
 
     def _facts_at(self, r: int) -> dict:
         out = {}
@@ -660,6 +707,7 @@ class _Batch:
         return pa.table(columns)
 
 
+DOMAIN_SHARE = 0.25  # a domain is used when its combinations are at most this share of the rows
 NUMERIC = -2  # the value id of a row whose value is held as numbers (_Batch.numeric)
 
 

@@ -30,10 +30,6 @@ VALUE, UNKNOWN, FAILURE = 0, 1, 2  # a row's state
 _CLASS = np.asarray([4, 0, 1], dtype=np.int64)  # state -> columns.classes' code (value, unknown, failed)
 
 
-def _number(v) -> bool:
-    return isinstance(v, (int, Decimal)) and type(v) is not bool and (type(v) is int or v.is_finite())
-
-
 class Num:
     """A numeric column: ints (0 where a row is not a value), scale, the values' Python type,
     and each row's state (None: every row is a value)."""
@@ -97,29 +93,43 @@ def of(col, n: int, memo: dict):
 
 
 def _per_value(uniq):
-    """(ints, scale, is_int, state) of each distinct value, or None."""
-    nums = [v for v in uniq if v is not MISSING and v is not FAILED]
-    if not nums or not all(_number(v) for v in nums):
-        return None
-    kinds = {type(v) is int for v in nums}
-    if len(kinds) > 1:
-        return None
-    scale = max([0] + [-v.as_tuple().exponent for v in nums if type(v) is not int])
-    if scale > MAX_SCALE:
-        return None
-    ints, state = [], []
-    for v in uniq:
-        if v is MISSING or v is FAILED:
-            ints.append(0)
-            state.append(UNKNOWN if v is MISSING else FAILURE)
-            continue
-        i = v * 10 ** scale if type(v) is int else int(v.scaleb(scale))
-        if not -LIMIT < i < LIMIT:
+    """(ints, scale, is_int, state) of each distinct value, or None.  The values are read by
+    Arrow (a decimal128 or int64 array), not one by one in Python: a salary column has
+    tens of thousands of them."""
+    import pyarrow as pa
+
+    state = np.asarray([UNKNOWN if v is MISSING else FAILURE if v is FAILED else VALUE for v in uniq], dtype=np.int8)
+    nums = [v for v, s in zip(uniq, state.tolist()) if s == VALUE]
+    kinds = set(map(type, nums))
+    if kinds == {int}:
+        is_int = True
+    elif kinds and all(issubclass(k, Decimal) for k in kinds):
+        is_int = False
+    else:
+        return None  # no numbers, other values, or int and Decimal mixed
+    try:
+        arr = pa.array(nums, type=None if not is_int else pa.int64())
+    except (pa.ArrowException, OverflowError, ValueError):
+        return None  # beyond int64 or 38 digits, or not finite
+    if is_int:
+        scale, ints = 0, arr.to_numpy()
+    else:
+        if not pa.types.is_decimal128(arr.type) or arr.type.scale > MAX_SCALE:
             return None
-        ints.append(i)
-        state.append(VALUE)
-    return (np.asarray(ints, dtype=np.int64), scale, kinds.pop(),
-            None if not any(state) else np.asarray(state, dtype=np.int8))
+        scale = max(0, arr.type.scale)
+        try:
+            arr = arr.cast(pa.decimal128(38, scale))
+        except pa.ArrowException:
+            return None
+        words = np.frombuffer(arr.buffers()[1], dtype=np.int64).reshape(-1, 2)[arr.offset:arr.offset + len(arr)]
+        ints = words[:, 0]
+        if (words[:, 1] != ints >> 63).any():
+            return None  # beyond int64
+    if len(ints) and int(np.abs(ints).max()) >= LIMIT:
+        return None
+    table = np.zeros(len(uniq), dtype=np.int64)
+    table[state == VALUE] = ints
+    return table, scale, is_int, None if not state.any() else state
 
 
 # -- the kernels ---------------------------------------------------------------------------
@@ -232,7 +242,8 @@ def round_to(a: Num, to):
     if ai is None or st >= LIMIT or a.bound() * 10 ** (scale - a.scale) + st >= LIMIT:
         return None
     q = (2 * np.abs(ai) + st) // (2 * st)
-    return _result(np.sign(ai) * q * st, scale, False, a.state)
+    places = max(0, -t.exponent)  # a multiple of the step needs no more places than the step
+    return _result(np.sign(ai) * q * (st // 10 ** (scale - places)), places, False, a.state)
 
 
 def negate(a: Num):
