@@ -45,7 +45,8 @@ def pytest_unconfigure(config):
 # The slowest files first: xdist (--dist loadfile) hands files out in collection order, so a slow
 # file collected last keeps one worker busy while the other waits.  Measured with
 # `pytest --durations=0`; a file not listed keeps its place after these.
-_SLOW_FIRST = ("test_site_browser.py", "test_site.py", "test_cli_grammar.py", "test_batch.py", "test_batch_cli.py",
+_SLOW_FIRST = ("test_site_browser.py", "test_site.py", "test_batch_numbers.py", "test_cli_grammar.py", "test_batch.py",
+               "test_batch_cli.py",
                "test_log_backends.py", "test_http_shutdown.py", "test_http.py", "test_audit.py",
                "test_semantics_properties.py", "test_diff.py")
 
