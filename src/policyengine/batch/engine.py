@@ -26,10 +26,12 @@ from .. import limits
 from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter
-from .arrow import MONEY_PLACES, to_arrow, value_columns
+from .arrow import to_arrow, value_columns
 from . import compiler
 from .columns import FAILED, MISSING, Col, DCol, _combined, intern, value_key
 from .compiler import PeriodCompiler, Unsupported
+from . import numbers
+from .answers import NUMERIC, Codes, Numbers
 from .numbers import LIMIT, Num, Rec
 
 STATUSES = ("decided", "undetermined", "refused", "conflict", "error")
@@ -261,7 +263,8 @@ class _Batch:
         self.outcome = np.full(n, -1, dtype=np.int32)
         self.value = np.full(n, -1, dtype=np.int32)
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
-        self.numeric: list = []  # (rows, Num or Rec): rows whose value is held as numbers (value id NUMERIC)
+        self.answers = None  # value field -> its store (batch/answers.py), once a chunk's values are numbers
+        self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
         self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
@@ -553,9 +556,13 @@ class _Batch:
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         row_decided = decided[path]
         if numeric:
+            mine = np.flatnonzero(row_decided)
+            if not self._store(rows[mine] + self.offset, col.take(mine)):  # beyond int64 at the field's scale
+                self.meta["fallbacks"].append({"rows": len(rows), "reason": "numbers too large for the fixed-point store"})
+                self._scalar_rows(rows)
+                return
             self.value[rows] = np.where(row_decided, NUMERIC, -1)
-            self.numeric.append((rows + self.offset, col))
-            self.meta["numeric_rows"] += int(row_decided.sum())
+            self.meta["numeric_rows"] += len(mine)
         else:
             self.value[rows] = np.where(row_decided, value_ids[local], -1)
         if redo:
@@ -652,23 +659,39 @@ class _Batch:
         return i
 
     # -- the result ------------------------------------------------------------------------------
-    def _numbers_into(self, columns: dict) -> None:
-        """The rows whose values are held as numbers, merged into the value columns: a field of
-        numbers becomes one dense exact column; another field (a record's flags) stays a
-        dictionary over its distinct values."""
+    def _fields(self):
+        """(column name, type, record field or None) of the value."""
         t = self.rule.type
-        fields = [("value", t, None)] if t.kind != "record" else [(f"value.{n}", ft, n) for n, ft in t.fields]
-        parts = []
-        for rows, col in self.numeric:
-            keep = self.value[rows] == NUMERIC  # rows the scalar engine decided again are its
-            parts.append((rows[keep], col.take(np.flatnonzero(keep))) if not keep.all() else (rows, col))
-        own = [None if v is None else v for v in self.values]
-        for name, ftype, field in fields:
-            mine = [(rows, col if field is None else col.fields[field]) for rows, col in parts]
-            theirs = own if field is None else [None if v is None else v.get(field) for v in own]
-            dense = _dense(self.value, theirs, mine, ftype) if all(isinstance(c, Num) for _, c in mine) else None
-            columns[name] = dense if dense is not None else _merged(self.value, theirs, mine, ftype)
+        return [("value", t, None)] if t.kind != "record" else [(f"value.{n}", ft, n) for n, ft in t.fields]
 
+    def _store(self, rows, col) -> bool:
+        """A chunk's values held as numbers, into each field's store (batch/answers.py)."""
+        if self.answers is None:
+            self.answers = {name: Numbers(self.total, ftype.kind) if ftype.kind in ("money", "decimal", "integer")
+                            else Codes(self.total) for name, ftype, _ in self._fields()}
+        for name, _, field in self._fields():
+            part = col if field is None else col.fields[field]
+            store = self.answers[name]
+            if isinstance(store, Numbers):
+                num = part if isinstance(part, Num) else numbers.of(part, len(rows), {})
+                if num is None or not store.write(rows, num):
+                    return False
+            else:
+                store.write(rows, part.col() if isinstance(part, Num) else part)
+        return True
+
+    def _answer_columns(self, columns: dict) -> None:
+        """The stored fields merged with the rows of value ids, into the value columns."""
+        for name, ftype, field in self._fields():
+            theirs = [v if field is None or v is None else v.get(field) for v in self.values]
+            store = self.answers[name]
+            got = store.column(self.value, theirs) if isinstance(store, Numbers) else \
+                store.column(self.value, theirs, ftype)
+            if got is None:  # a number the store cannot hold: each row's own Python value, as the others are
+                values = [None if i == -1 else store.value(r) if i == NUMERIC else theirs[i]
+                          for r, i in enumerate(self.value.tolist())]
+                got = to_arrow(values, ftype)
+            columns[name] = got
 
     def table(self, row_offset: int, subject) -> pa.Table:
         n = self.n
@@ -687,8 +710,8 @@ class _Batch:
         del undecided
         for name, arr in values.items():
             columns[name] = pa.DictionaryArray.from_arrays(vids, arr)
-        if self.numeric:
-            self._numbers_into(columns)
+        if self.answers is not None:
+            self._answer_columns(columns)
         self.value_columns = {k: columns[k] for k in values}
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
             columns[name] = per_outcome([list(o[i]) for o in self.outcomes], _LIST)
@@ -708,9 +731,6 @@ class _Batch:
 
 
 DOMAIN_SHARE = 0.25  # a domain is used when its combinations are at most this share of the rows
-NUMERIC = -2  # the value id of a row whose value is held as numbers (_Batch.numeric)
-
-
 def _same_number(mine, value) -> bool:
     """A value computed column-wise against the scalar engine's: numbers by type and value
     (the exponent of a Decimal aside: the result's decimal128 column holds the number),
@@ -725,69 +745,6 @@ def _same_number(mine, value) -> bool:
 
 def _at(col: Col, r: int):
     return col.uniq[0] if col.codes is None else col.uniq[col.codes[r]]
-
-
-def _dense(ids, theirs: list, mine: list, ftype):
-    """One exact column of numbers: the rows of value ids (the scalar engine's, or interned)
-    and the rows held as numbers; None where a value is not a number or too large."""
-    kind = getattr(ftype, "kind", None)
-    if kind not in ("money", "decimal", "integer"):
-        return None
-    places = [-v.as_tuple().exponent for v in theirs if isinstance(v, Decimal)]
-    scale = max([MONEY_PLACES if kind == "money" else 0, 0] + places + [c.scale for _, c in mine])
-    table = np.zeros(len(theirs) + 1, dtype=np.int64)
-    for i, v in enumerate(theirs):
-        if v is not None:
-            if not isinstance(v, (int, Decimal)) or type(v) is bool:
-                return None
-            x = int(Decimal(v).scaleb(scale))
-            if not -LIMIT < x < LIMIT:
-                return None
-            table[i] = x
-    ints = table[np.where(ids >= 0, ids, len(theirs))]
-    for rows, c in mine:
-        f = 10 ** (scale - c.scale)
-        if c.bound() * f >= LIMIT:
-            return None
-        ints[rows] = c.ints * f
-    valid = ids != -1
-    floor = MONEY_PLACES if kind == "money" else 0
-    while scale > floor and not (ints % 10).any():  # the places the numbers need, as arrow.to_arrow gives
-        ints //= 10
-        scale -= 1
-    if kind == "integer":
-        if scale:
-            return None
-        return pa.array(ints, mask=~valid) if not valid.all() else pa.array(ints)
-    data = np.empty((len(ints), 2), dtype=np.int64)
-    data[:, 0], data[:, 1] = ints, ints >> 63  # 128-bit little-endian two's complement
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.decimal128(38, scale), len(ints), [bitmap, pa.py_buffer(data)],
-                                 null_count=int(len(ints) - valid.sum()))
-
-
-def _merged(ids, theirs: list, mine: list, ftype):
-    """A dictionary column over the distinct values of both kinds of rows."""
-    values, index = list(theirs), {}
-    for i, v in enumerate(values):
-        if v is not None:
-            index.setdefault(value_key(v), i)
-    out = ids.copy()
-    for rows, c in mine:
-        plain = c.col() if isinstance(c, Num) else c
-        mapped = []
-        for v in plain.uniq:
-            if v is MISSING or v is FAILED:
-                mapped.append(-1)
-                continue
-            k = value_key(v)
-            if k not in index:
-                index[k] = len(values)
-                values.append(v)
-            mapped.append(index[k])
-        mapped = np.asarray(mapped, dtype=np.int32)
-        out[rows] = mapped[0] if plain.codes is None else mapped[plain.codes]
-    return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(values, ftype))
 
 
 def _message(exc: PolicyEngineError) -> str:

@@ -1,0 +1,127 @@
+"""Answers held as numbers, one store per value field, written as each chunk is decided
+straight into the result's own buffer: the 16-byte words of a decimal128 column (or an
+int64 column) for a field of numbers, the codes of a dictionary column for any other field
+of a record (its flags).  Nothing of a chunk outlives it but its answers.
+
+Rows the scalar engine decided (a representative, a row it decided again) keep their value
+id into the engine's list of distinct values; `column()` merges both kinds of rows.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+
+from .arrow import MONEY_PLACES, to_arrow
+from .columns import FAILED, MISSING, value_key
+from .numbers import LIMIT
+
+NUMERIC = -2  # the value id of a row whose value is in a store
+
+
+class Numbers:
+    """A field of numbers (money, decimal, integer): unscaled int64s at one scale."""
+
+    def __init__(self, n: int, kind: str):
+        self.kind = kind
+        self.words = np.zeros((n, 2), dtype=np.int64)  # the decimal128 buffer: low word, then the sign
+        self.written = np.zeros(n, dtype=bool)
+        self.scale, self.bound = 0, 0
+
+    def _rescale(self, scale: int) -> bool:
+        f = 10 ** (scale - self.scale)
+        if self.bound * f >= LIMIT:
+            return False
+        if f != 1:
+            self.words[self.written, 0] *= f
+            self.bound *= f
+        self.scale = scale
+        return True
+
+    def write(self, rows, num) -> bool:
+        """The chunk's numbers for `rows`; False where the scale they need would overflow."""
+        if num.scale > self.scale and not self._rescale(num.scale):
+            return False
+        f = 10 ** (self.scale - num.scale)
+        bound = num.bound() * f
+        if bound >= LIMIT:
+            return False
+        self.words[rows, 0] = num.ints * f
+        self.written[rows] = True
+        self.bound = max(self.bound, bound)
+        return True
+
+    def column(self, ids, theirs: list):
+        """The field's column: rows of value ids (theirs: each id's value of the field) and
+        rows written here (NUMERIC); None when a value does not fit."""
+        floor = MONEY_PLACES if self.kind == "money" else 0
+        places = [-v.as_tuple().exponent for v in theirs if isinstance(v, Decimal)]
+        if not self._rescale(max([self.scale, floor] + places)):
+            return None
+        table = np.zeros(len(theirs) + 1, dtype=np.int64)
+        known = np.zeros(len(theirs) + 1, dtype=bool)
+        for i, v in enumerate(theirs):
+            if v is None:
+                continue
+            if not isinstance(v, (int, Decimal)) or type(v) is bool:
+                return None
+            x = int(Decimal(v).scaleb(self.scale))
+            if not -LIMIT < x < LIMIT:
+                return None
+            table[i], known[i] = x, True
+        theirs_rows = np.flatnonzero(ids >= 0)
+        low = self.words[:, 0]
+        low[theirs_rows] = table[ids[theirs_rows]]
+        valid = (ids == NUMERIC) | ((ids >= 0) & known[np.where(ids >= 0, ids, len(theirs))])
+        low[~valid] = 0
+        scale = self.scale
+        while scale > floor and not (low % 10).any():  # the places the numbers need, as arrow.to_arrow gives
+            low //= 10
+            scale -= 1
+        nulls = int(len(low) - valid.sum())
+        if self.kind == "integer":
+            if scale:
+                return None
+            return pa.array(low, mask=~valid) if nulls else pa.array(low)
+        self.words[:, 1] = low >> 63  # 128-bit two's complement, little-endian
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+        return pa.Array.from_buffers(pa.decimal128(38, scale), len(low), [bitmap, pa.py_buffer(self.words)],
+                                     null_count=nulls)
+
+    def value(self, r: int):
+        """One written row's value (for a column that could not be built)."""
+        return Decimal(int(self.words[r, 0])).scaleb(-self.scale) if self.kind != "integer" or self.scale \
+            else int(self.words[r, 0])
+
+
+class Codes:
+    """Any other field of a record: codes into its distinct values."""
+
+    def __init__(self, n: int):
+        self.ids = np.full(n, -1, dtype=np.int32)
+        self.values: list = []
+        self._index: dict = {}
+
+    def _id(self, v) -> int:
+        if v is None or v is MISSING or v is FAILED:
+            return -1
+        k = value_key(v)
+        i = self._index.get(k)
+        if i is None:
+            i = self._index[k] = len(self.values)
+            self.values.append(v)
+        return i
+
+    def write(self, rows, col) -> bool:
+        mapped = np.asarray([self._id(v) for v in col.uniq], dtype=np.int32)
+        self.ids[rows] = mapped[0] if col.codes is None else mapped[col.codes]
+        return True
+
+    def column(self, ids, theirs: list, ftype):
+        out = self.ids
+        mapped = np.asarray([self._id(v) for v in theirs] + [-1], dtype=np.int32)
+        mine = ids >= 0
+        out[mine] = mapped[ids[mine]]
+        out[ids == -1] = -1
+        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.values, ftype))
