@@ -194,11 +194,13 @@ def test_performance_pay_for_many_salaries_is_computed_as_numbers(policies):
 
 def test_public_decisions_over_a_domain(policies, monkeypatch):
     """Columns of the few-valued facts over the period's domain (their distinct combinations,
-    engine._domain), gathered to rows where they meet many-valued ones: forced for every
-    decision (facts of up to 3 values are few), every row still equals evaluate()."""
+    engine._domain), gathered to rows where they meet many-valued ones, and shared by the
+    period's chunks: forced (facts of up to 3 values are few, chunks of 7 rows), every row
+    still equals evaluate()."""
     from policyengine.batch import engine
     monkeypatch.setattr(compiler, "VARIED", 30 if HEAVY else 3)  # a few values for the cases drawn
     monkeypatch.setattr(engine, "DOMAIN_SHARE", 1.0)
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 7)  # a period in several chunks: the first computes the domain's columns
     made = []
     domain = engine._Batch._domain
 

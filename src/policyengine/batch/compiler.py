@@ -87,8 +87,12 @@ class PeriodCompiler:
     """Columns of one decision's rules for rows of one period (and one "as known on" period)."""
 
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
-                 numeric: bool = False, memo: dict | None = None, domain=None):
+                 numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        # the domain's columns are the same for every chunk of the period: the first chunk computes
+        # them (and lists them for the paths), the others take them from `shared`
+        self.shared = shared if domain is not None and shared is not None else {}
+        self.reuse = bool(self.shared)
         self.dom, self.nd = domain if domain is not None else (None, 0)  # each row's place in the domain, its size
         self._lifted: dict = {}
         self._nums: dict = {}
@@ -101,13 +105,18 @@ class PeriodCompiler:
         self.nodes: dict = {}
         self.rule_cols: dict = {}
         self.fact_cols: dict = {}
-        self.seen: list = []  # (Col, by_value): every column, for the paths
+        self.seen: list = list(self.shared.get("seen", ()))  # (Col, by_value): every column, for the paths
         self.by_value: set = set()  # ids of expressions whose value picks a path (select keys)
         self.env = {AS_OF: day} if known_on is None else {AS_OF: day, KNOWN_ON: known_on}
 
     # -- values ------------------------------------------------------------------------------
     def rule(self, rule) -> Col:
         col = self.rule_cols.get(rule.id)
+        if col is None and self.reuse:
+            col = self.shared["rules"].get(rule.id)
+            if col is not None:  # already on the paths' list (shared "seen")
+                self.rule_cols[rule.id] = col
+                return col
         if col is None:
             record = []
             rc = _RuleSlots(self.rules, self.day, self.known_on, record)
@@ -128,7 +137,16 @@ class PeriodCompiler:
                 col = self._apply(self._runner(fn, slots), cols)
             self.rule_cols[rule.id] = col
             self.seen.append((col, False))
+            if isinstance(col, DCol) and self.dom is not None:
+                self.shared.setdefault("rules", {})[rule.id] = col
         return col
+
+    def share(self) -> None:
+        """After the period's first chunk: its domain columns, for the chunks after it."""
+        if self.dom is not None and not self.reuse:
+            self.shared.setdefault("rules", {})
+            self.shared.setdefault("nodes", {})
+            self.shared["seen"] = [x for x in self.seen if isinstance(x[0], DCol)]
 
     def _apply(self, fn, cols):
         """apply() once per combination: over the domain when every operand that varies is a
@@ -209,6 +227,11 @@ class PeriodCompiler:
         col = self.nodes.get(id(node))
         if col is not None:
             return col
+        if self.reuse:
+            col = self.shared["nodes"].get(id(node))
+            if col is not None:
+                self.nodes[id(node)] = col
+                return col
         if isinstance(node, ast.Literal):
             col = Col.const(node.value)
         elif isinstance(node, ast.Name):
@@ -227,6 +250,8 @@ class PeriodCompiler:
                 col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
         self.nodes[id(node)] = col
         self.seen.append((col, False))
+        if isinstance(col, DCol) and self.dom is not None:
+            self.shared.setdefault("nodes", {})[id(node)] = col
         return col
 
     def _kernel(self, node, where):
@@ -484,6 +509,11 @@ class _ItemCompiler(PeriodCompiler):
 
     def rule(self, rule) -> Col:
         col = self.rule_cols.get(rule.id)
+        if col is None and self.reuse:
+            col = self.shared["rules"].get(rule.id)
+            if col is not None:  # already on the paths' list (shared "seen")
+                self.rule_cols[rule.id] = col
+                return col
         if col is None:
             col = self.rule_cols[rule.id] = self.outer._rows(self.outer.rule(rule)).take(self.item_row)
             self.seen.append((col, False))

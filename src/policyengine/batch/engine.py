@@ -463,8 +463,15 @@ class _Batch:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
+            facts = {name: col.take(rows) for name, col in self.facts.items()}
+            domain, facts = self._domain(facts, len(rows)) if self.weight is None else (None, facts)
+            shared = {}  # the domain's columns, computed by the period's first chunk for all of them
             for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
-                self._decide_period(rows[start:start + CHUNK_ROWS])
+                part = slice(start, start + CHUNK_ROWS)
+                local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
+                chunk = {k: c if isinstance(c, DCol) else c.take(local) for k, c in facts.items()}
+                self._decide_period(rows[part], chunk, None if domain is None else (domain[0][part], domain[1]),
+                                    shared)
 
     def _errors_of(self, rows, dates_only=False) -> None:
         for r in rows.tolist():
@@ -510,20 +517,21 @@ class _Batch:
             got = cache[(id(days), len(bounds))] = (days, marks)
         return got[1]
 
-    def _decide_period(self, rows: np.ndarray) -> None:
+    def _decide_period(self, rows: np.ndarray, facts: dict, domain, shared: dict) -> None:
+        """Rows of one period (a chunk of them): `facts` taken at them (the domain's as DCols
+        over `domain`), `shared` the domain's columns between the period's chunks."""
         day, known = self._days_at(int(rows[0]))
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
-        facts = {name: col.take(rows) for name, col in self.facts.items()}
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
         numeric = self.weight is None  # (where cases stand for rows: codes only)
-        domain, facts = self._domain(facts, len(rows)) if numeric else (None, facts)
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
-                               numeric=numeric, memo=self.num_memo, domain=domain)
+                               numeric=numeric, memo=self.num_memo, domain=domain, shared=shared)
         try:
             col = pcomp._rows(pcomp.rule(self.rule))
             if pcomp.visits.max(initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
                 raise Unsupported("lists long enough that the evaluation's step budget may run out")
             path, rep = pcomp.paths(len(rows))
+            pcomp.share()
         except (Unsupported, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
             self.meta["fallbacks"].append({"rows": self._count(rows), "reason": reason})
