@@ -155,7 +155,14 @@ class PeriodCompiler:
         if varying and all(isinstance(c, DCol) for c in varying):
             out = apply(fn, cols)
             return out if out.codes is None else DCol(out.codes, out.uniq)
-        return apply(fn, [self._rows(c) for c in cols])
+        out = apply(fn, [self._rows(c) for c in cols])
+        return self._local(out) if varying else out
+
+    def _local(self, col):
+        """A column computed from the rows: one value for every row of this chunk is not a
+        constant of the period (another chunk may differ), so it keeps its codes.  Only a
+        literal's, or a domain column's, can be shared by the period's chunks."""
+        return col if col.codes is not None else Col(np.zeros(self.n, dtype=np.int32), col.uniq)
 
     def _num(self, col):
         """A column as a Num (made once per column), or None."""
@@ -396,7 +403,7 @@ class PeriodCompiler:
         records = self._node(node.args[0], where)
         self._count_visits(records)
         self.seen.append((combination(cols), True))
-        return apply(run, cols)
+        return self._local(apply(run, cols)) if any(c.codes is not None for c in cols) else apply(run, cols)
 
     def _table_version(self, table):
         return table.version_at(self.day, self.known_on)
@@ -542,6 +549,13 @@ def _plain(col):
     return col
 
 
+def _rows_of(rec: Rec) -> int:
+    for c in rec.fields.values():
+        if isinstance(c, Num):
+            return len(c.ints)
+    return 0
+
+
 def _record_col(rec: Rec) -> Col:
     """A Rec as codes into distinct records (each field's value, or the row's outcome)."""
     fields = {k: _plain(c) for k, c in rec.fields.items()}
@@ -551,4 +565,6 @@ def _record_col(rec: Rec) -> Col:
         if s:
             return MISSING if s == N.UNKNOWN else FAILED
         return dict(zip(fields, values[:-1]))
-    return apply(build, list(fields.values()) + [state])
+    out = apply(build, list(fields.values()) + [state])
+    # a Rec has a Num among its fields: it is of the rows, so a single record is not a constant
+    return out if out.codes is not None else Col(np.zeros(_rows_of(rec), dtype=np.int32), out.uniq)
