@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrow import MONEY_PLACES, to_arrow
-from .columns import FAILED, MISSING, value_key
+from .columns import Distinct
 from .numbers import LIMIT
 
 NUMERIC = -2  # the value id of a row whose value is in a store
@@ -100,18 +100,10 @@ class Codes:
 
     def __init__(self, n: int):
         self.ids = np.full(n, -1, dtype=np.int32)
-        self.values: list = []
-        self._index: dict = {}
+        self.distinct = Distinct()
 
     def _id(self, v) -> int:
-        if v is None or v is MISSING or v is FAILED:
-            return -1
-        k = value_key(v)
-        i = self._index.get(k)
-        if i is None:
-            i = self._index[k] = len(self.values)
-            self.values.append(v)
-        return i
+        return -1 if v is None else self.distinct.index(v)  # None: the record has no such field
 
     def write(self, rows, col) -> bool:
         mapped = np.asarray([self._id(v) for v in col.uniq], dtype=np.int32)
@@ -124,4 +116,4 @@ class Codes:
         mine = ids >= 0
         out[mine] = mapped[ids[mine]]
         out[ids == -1] = -1
-        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.values, ftype))
+        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.distinct.values, ftype))

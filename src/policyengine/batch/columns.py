@@ -87,6 +87,25 @@ def value_key(v):
         return (c, repr(v))
 
 
+class Distinct:
+    """Distinct values in the order first seen, each with its index (value_key tells values
+    apart); MISSING and FAILED, which are outcomes, not values, have index -1."""
+
+    def __init__(self):
+        self.values: list = []
+        self._index: dict = {}
+
+    def index(self, v) -> int:
+        if v is MISSING or v is FAILED:
+            return -1
+        k = value_key(v)
+        i = self._index.get(k)
+        if i is None:
+            i = self._index[k] = len(self.values)
+            self.values.append(v)
+        return i
+
+
 def intern(values):
     """(uniq, mapping): the distinct values of a list, and each one's index among them."""
     index, uniq, out = {}, [], []

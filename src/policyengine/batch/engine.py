@@ -28,7 +28,7 @@ from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter
 from .arrow import to_arrow, value_columns
 from . import compiler
-from .columns import FAILED, MISSING, Col, DCol, _combined, intern, value_key
+from .columns import FAILED, MISSING, Col, DCol, Distinct, _combined, intern, value_key
 from .compiler import PeriodCompiler, Unsupported
 from . import numbers
 from .answers import NUMERIC, Codes, Numbers
@@ -258,8 +258,8 @@ class _Batch:
         self.outcomes: list = []  # distinct (status, clauses, missing, assumptions, errors, messages)
         self.decisions: dict = {}  # outcome -> the Decision of one row with it (see Rows)
         self._outcome_index: dict = {}
-        self.values: list = []  # distinct values
-        self._value_index: dict = {}
+        self._distinct = Distinct()
+        self.values = self._distinct.values  # the distinct values decided (a row's value id is its index)
         self.outcome = np.full(n, -1, dtype=np.int32)
         self.value = np.full(n, -1, dtype=np.int32)
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
@@ -657,14 +657,7 @@ class _Batch:
         return i
 
     def _intern_value(self, v) -> int:
-        if v is MISSING or v is FAILED:
-            return -1
-        k = value_key(v)
-        i = self._value_index.get(k)
-        if i is None:
-            i = self._value_index[k] = len(self.values)
-            self.values.append(v)
-        return i
+        return self._distinct.index(v)
 
     # -- the result ------------------------------------------------------------------------------
     def _fields(self):
