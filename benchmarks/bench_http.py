@@ -52,9 +52,11 @@ raises, its status is not 2xx, or its `value` is not the expected one (and, on a
 if it has no `log_id`).  Throughput is requests / wall time of the timed batch.  Each repeat runs
 every row once, the order rotated per repeat; the table shows the median of the repeats (min-max
 of throughput beside it).  The client and the servers share this machine's cores, so the CPU
-time per request of the client and of the server process (from /proc) are reported as well, and
-their "busy" share of a core: when the client is near 1.0 on the floor row, the client, not the
-server, bounds the floor, a throughput ratio that passes is then reported INCONCLUSIVE.
+time per request of the client and of the server (from /proc) are reported as well, and their
+"busy" share of a core: when the client is near 1.0 on the floor row, the client, not the server,
+bounds the floor, a throughput ratio that passes is then reported INCONCLUSIVE.  The server's
+figures are given for all its processes together ("srv") and for the busiest one alone ("top"):
+a logged server's decision log is written by a process of its own, beside the one that serves.
 
 At the end each decision log is checked (its head seq must equal the number of decisions its
 server acknowledged, and its chain must verify) and each server's output is searched for
@@ -267,17 +269,17 @@ class Server:
             time.sleep(0.1)
         raise SystemExit(f"{self.name} not ready after {timeout}s:\n{self.output_tail()}")
 
-    def cpu_seconds(self) -> float | None:
-        """user+system CPU so far of the server process and its live children (the workers of
-        --workers N), from Linux /proc, or None."""
-        total, todo = 0, [self.proc.pid]
+    def cpu_seconds(self) -> dict[int, float] | None:
+        """user+system CPU so far of the server process and of each live descendant (the workers
+        of --workers N, the decision log's writer process), pid -> seconds, from Linux /proc, or None."""
+        out, todo = {}, [self.proc.pid]
         try:
             while todo:
                 pid = todo.pop()
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
+                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
                 todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-            return total / os.sysconf("SC_CLK_TCK")
+            return out
         except (OSError, ValueError, IndexError):
             return None
 
@@ -478,8 +480,17 @@ async def _batch(server: Server, decision: str, cases: list, args, need_log_id: 
             "max_ms": latencies[-1] * 1000, "errors": sum(errors.values()), "error_kinds": dict(errors),
             "acknowledged": acked, "wall_s": wall, "client_cpu_us": client_cpu / args.requests * 1e6,
             "client_busy": client_cpu / wall,
-            "server_cpu_us": None if s0 is None or s1 is None else (s1 - s0) / args.requests * 1e6,
-            "server_busy": None if s0 is None or s1 is None else (s1 - s0) / wall}
+            **_server_cpu(s0, s1, args.requests, wall)}
+
+
+def _server_cpu(s0: dict | None, s1: dict | None, n: int, wall: float) -> dict:
+    """CPU per request and busy share of a core: of the server's processes together, and of the
+    busiest one alone (the one that serves; a logged server's writer process runs beside it)."""
+    if s0 is None or s1 is None:
+        return {"server_cpu_us": None, "server_busy": None, "server_top_cpu_us": None, "server_top_busy": None}
+    used = [s1[pid] - s0.get(pid, 0.0) for pid in s1]
+    return {"server_cpu_us": sum(used) / n * 1e6, "server_busy": sum(used) / wall,
+            "server_top_cpu_us": max(used) / n * 1e6, "server_top_busy": max(used) / wall}
 
 
 def plan(diagnose: bool) -> list[tuple[str, str]]:
@@ -535,8 +546,8 @@ def load_test(args) -> tuple[list[dict], dict]:
         rs = runs[(name, decision)]
         med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "client_cpu_us",
                                                                   "client_busy")}
-        scpu = [r["server_cpu_us"] for r in rs if r["server_cpu_us"] is not None]
-        sbusy = [r["server_busy"] for r in rs if r["server_busy"] is not None]
+        scpu, sbusy, tcpu, tbusy = ([r[k] for r in rs if r[k] is not None] for k in (
+            "server_cpu_us", "server_busy", "server_top_cpu_us", "server_top_busy"))
         kinds: Counter = Counter()
         for r in rs:
             kinds.update(r["error_kinds"])
@@ -545,6 +556,8 @@ def load_test(args) -> tuple[list[dict], dict]:
                      "rps_min": min(r["rps"] for r in rs), "rps_max": max(r["rps"] for r in rs),
                      "server_cpu_us": statistics.median(scpu) if scpu else None,
                      "server_busy": statistics.median(sbusy) if sbusy else None,
+                     "server_top_cpu_us": statistics.median(tcpu) if tcpu else None,
+                     "server_top_busy": statistics.median(tbusy) if tbusy else None,
                      "errors": sum(r["errors"] for r in rs), "error_kinds": dict(kinds), "repeats": rs})
     floor = rows[0]["rps"]
     for row in rows:
@@ -590,15 +603,20 @@ def print_table(rows: list[dict], extra: dict, args) -> None:
           f"client {args.client}, {args.workers} worker process(es) per server, {args.cases} distinct cases per "
           f"decision in turn, median of {args.repeats} repeats; trace=audit")
     print(f"{'server':<14} {'decision':<20} {'req/s':>6} {'(min-max)':>11} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'x floor':>7} {'srv µs':>7} {'srv busy':>8} {'cli µs':>7} {'cli busy':>8} {'errors':>6}")
+          f"{'x floor':>7} {'srv µs':>7} {'srv busy':>8} {'top µs':>7} {'top busy':>8} {'cli µs':>7} {'cli busy':>8} "
+          f"{'errors':>6}")
+
+    def fig(r, key, form):
+        return format(r[key], form) if r[key] is not None else "n/a"
     for r in rows:
-        scpu = f"{r['server_cpu_us']:.0f}" if r["server_cpu_us"] is not None else "n/a"
-        sbusy = f"{r['server_busy']:.2f}" if r["server_busy"] is not None else "n/a"
         print(f"{r['server']:<14} {r['decision']:<20} {r['rps']:6.0f} {r['rps_min']:5.0f}-{r['rps_max']:<5.0f} "
-              f"{r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {r['ratio']:7.2f} {scpu:>7} {sbusy:>8} "
-              f"{r['client_cpu_us']:7.0f} {r['client_busy']:8.2f} {r['errors']:6d}")
-    print("srv/cli µs: CPU time of the server process / of this client per request; busy: that CPU time / wall "
-          "time, in cores (medians)")
+              f"{r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {r['ratio']:7.2f} {fig(r, 'server_cpu_us', '.0f'):>7} "
+              f"{fig(r, 'server_busy', '.2f'):>8} {fig(r, 'server_top_cpu_us', '.0f'):>7} "
+              f"{fig(r, 'server_top_busy', '.2f'):>8} {r['client_cpu_us']:7.0f} {r['client_busy']:8.2f} "
+              f"{r['errors']:6d}")
+    print("srv/cli µs: CPU time of the server's processes together / of this client per request; top: of the "
+          "server's busiest process alone (the one that serves; a logged server's writer process runs beside it); "
+          "busy: that CPU time / wall time, in cores (medians)")
     print("server output lines (stdout+stderr) per request:",
           ", ".join(f"{k} {v}" for k, v in extra["output_lines_per_request"].items()))
     for name, v in extra.get("server_problems", {}).items():

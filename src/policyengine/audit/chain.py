@@ -32,6 +32,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
+
+try:  # optional (the http extra): the same canonical text, faster
+    import orjson
+except ImportError:  # pragma: no cover - json writes it alone
+    orjson = None
 
 from ..errors import PolicyEngineError
 from ..source.loader import policy_hash as hash_of_files
@@ -73,11 +79,54 @@ class Verification:
 # json.dumps with these options builds a new encoder per call (~2 µs); a record's fields are
 # written one by one (_Body), so one encoder is kept.  Its text is json.dumps's, byte for byte.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_INT64 = (-(1 << 63), (1 << 64) - 1)  # the integers orjson writes
 
 
 def canonical(obj) -> str:
-    """The one JSON text a record is stored and hashed as."""
+    """The one JSON text a record is stored and hashed as: json.dumps(obj, sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False).
+
+    orjson writes the same text faster (a qs record's fields, with a 7 KB trace: 40 µs with the
+    check below instead of 73) for a value made only of dicts with str keys, lists, tuples,
+    str, bool, None and ints orjson can hold; tests/test_canonical.py checks that over random
+    values.  Anything else goes to json: a float (orjson writes 1e-05 as 0.00001, NaN as null),
+    a subclass, a lone surrogate (orjson refuses it), a bigger int, a value nested too deep."""
+    if orjson is not None and _plain(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            pass
     return _CANONICAL(obj)
+
+
+def _plain(obj) -> bool:
+    """Whether obj holds only the exact types both writers write alike (see canonical)."""
+    low, high = _INT64
+    todo = [obj]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is int:
+            if not low <= v <= high:
+                return False
+        elif t is dict:
+            for k in v:
+                if type(k) is not str:
+                    return False
+            todo.extend(v.values())
+        elif t is list or t is tuple:
+            todo.extend(v)
+        else:
+            return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _key(name: str) -> str:
+    """A field name's canonical text: the same few names in every record."""
+    return canonical(name)
 
 
 def chain_hash(prev_hash: str, body: str) -> str:
@@ -96,7 +145,7 @@ class _Body:
 
     def text(self, **added) -> str:
         texts = {**self.texts, **{k: canonical(v) for k, v in added.items()}}
-        return "{" + ",".join(f"{canonical(k)}:{texts[k]}" for k in sorted(texts)) + "}"
+        return "{" + ",".join(f"{_key(k)}:{texts[k]}" for k in sorted(texts)) + "}"
 
 
 def _insert_rows(tx, into: str, rows: list[tuple]) -> None:

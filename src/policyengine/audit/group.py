@@ -8,24 +8,24 @@ only after the transaction holding its record has committed.  A caller that ackn
 only after its future has a result therefore never acknowledges a record that can be lost.
 
 Two writers keep that contract.  GroupWriter is a thread of the caller's process.
-WriterProcess is a process of its own (multiprocessing, spawn): the canonical JSON, hashing,
-SQL and fsync of every record then run on another core, and the serving process only
-pickles records into a pipe.  A logged decision cost the server's one busy core 650-870 µs
-with the thread and 400-540 µs with the process (benchmarks/README.md, HTTP).
+WriterProcess is a process of its own: the canonical JSON, hashing, SQL and fsync of every
+record then run on another core, and the serving process only pickles records into a pipe
+(benchmarks/README.md, HTTP).
 """
 from __future__ import annotations
 
-import atexit
+import asyncio
 import itertools
-import multiprocessing
-import multiprocessing.util  # noqa: F401 - its exit handler is registered before ours, so ours runs first
 import pickle
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
-import weakref
-from pathlib import Path
 from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import NamedTuple
 
 from .chain import ChainedLog, LogError
@@ -140,111 +140,129 @@ class WriterProcess:
         self._lock = threading.Lock()
         self._link: _Link | None = None
         self.groups = 0  # transactions committed (for tests and benchmarks)
-        _OPEN.add(self)
 
     def submit(self, policies, record: dict) -> Future:
         """As GroupWriter.submit."""
         fut: Future = Future()
-        with self._lock:
-            if self._link is None or not self._link.put(policies, record, fut):
-                self._link = _Link(self)  # none yet, or the last one's process died
-                self._link.put(policies, record, fut)
+        fut.set_running_or_notify_cancel()  # sent at once: from now on it cannot be taken back
+        self._put(policies, record, fut, None)
         return fut
+
+    def log(self, policies, record: dict) -> asyncio.Future:
+        """submit() for a coroutine: await the future for the record id once committed (or the
+        LogError).  It is settled on the caller's event loop, one wake-up per transaction (one
+        per record, from the receiving thread, costs the loop's thread GIL hand-offs), and it
+        holds no reference to the record: a trace kept alive across the commit is garbage the
+        collector walks again and again."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._put(policies, record, fut, loop)
+        return fut
+
+    def _put(self, policies, record: dict, fut, loop) -> None:
+        with self._lock:
+            if self._link is not None and self._link.put(policies, record, fut, loop):
+                return
+            try:
+                self._link = _Link(self)  # none yet, or the last one's process died
+            except OSError as exc:
+                self._link = None
+                fut.set_exception(LogError(f"{_public(self.target)}: cannot start the decision log's writer "
+                                           f"process ({exc.strerror or exc})"))
+                return
+            self._link.put(policies, record, fut, loop)
 
     def append(self, policies, record: dict) -> str:
         """submit() and wait: for callers that are threads, not coroutines."""
         return self.submit(policies, record).result()
 
     def close(self) -> None:
-        """Commit what is queued, then stop the process (a later submit starts another)."""
+        """Commit what was submitted, then stop the process (a later submit starts another)."""
         with self._lock:
             link, self._link = self._link, None
         if link is not None:
             link.close()
 
 
-_OPEN: "weakref.WeakSet[WriterProcess]" = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    """At interpreter exit, commit what is queued: the writer process waits for its pipe to
-    close, and multiprocessing's own exit handler (which runs after this one) joins it."""
-    for writer in list(_OPEN):
-        writer.close()
+# The process is a fresh interpreter (spawned: fork+exec, never a fork of this process, whose
+# threads and locks it must not inherit), started by subprocess rather than multiprocessing so
+# that it never re-runs the caller's __main__ (a script without the `if __name__` guard would
+# start its server again); the pipe is a socket pair, framed by multiprocessing's Connection.
+_BOOT = ("import sys; sys.path[:0] = [] if sys.argv[1] in sys.path else [sys.argv[1]]; "
+         "from policyengine.audit.group import _main; _main(int(sys.argv[2]))")  # this policyengine, not another
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds policyengine/
 
 
 class _Link:
-    """One writer process, its pipe, and the two threads that feed it and hear back from it:
-    the sender sends everything queued as one message, the receiver resolves the futures of
-    each transaction the process reports committed (or failed)."""
+    """One writer process, its pipe, and the thread that hears back from it.
+
+    A record is pickled and sent by the thread that submits it (the event loop's, in the
+    server): a sender thread batching the sends cost the server ~40 µs a record in GIL time,
+    sending directly ~10.  The process batches instead: whatever arrived while it was
+    committing goes into its next transaction.  The receiver thread settles the futures of
+    each transaction the process reports."""
 
     def __init__(self, owner: WriterProcess):
         self.owner, self.name = owner, _public(owner.target)
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
-        self.conn, theirs = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(owner.target, MAX_GROUP, theirs),
-                                name="policyengine-log-writer")
-        self.proc.start()
-        theirs.close()  # so that the process's end of the pipe closes when it dies
-        self.lock = threading.Lock()
-        self.waiting: dict[int, Future] = {}  # key -> the future of a record queued or sent
+        mine, theirs = socket.socketpair()
+        try:
+            # its own session: a Ctrl-C to the terminal's process group is the server's to handle
+            self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(theirs.fileno())],
+                                         pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, start_new_session=True)
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()  # so that the process's end of the pipe closes when it dies
+        self.conn = Connection(mine.detach())
+        self.conn.send_bytes(pickle.dumps((owner.target, MAX_GROUP)))  # not in argv: a URL's password stays out of ps
+        self._sending = threading.Lock()  # one message at a time into the pipe
+        self.lock = threading.Lock()  # guards what follows (never held while blocked on the pipe)
+        self.waiting: dict[int, tuple] = {}  # key -> (future, its loop or None) of a record sent
         self.dead = False
         self._keys = itertools.count()
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._sent: set[str] = set()  # policy hashes whose files the process has
-        self._threads = [threading.Thread(target=run, name=f"policyengine-log-{what}", daemon=True)
-                         for run, what in ((self._send, "sender"), (self._receive, "receiver"))]
-        for t in self._threads:
-            t.start()
+        self._receiver = threading.Thread(target=self._receive, name="policyengine-log-receiver", daemon=True)
+        self._receiver.start()
 
-    def put(self, policies, record: dict, fut: Future) -> bool:
-        """Queue a record, or False if the process has died."""
-        with self.lock:
-            if self.dead:
-                return False
-            key = next(self._keys)
-            self.waiting[key] = fut
-        self._queue.put((key, policies, record, fut))
+    def put(self, policies, record: dict, fut, loop) -> bool:
+        """Send a record whose future (settled on `loop` if not None) is `fut`; False if the
+        process has died (nothing was sent)."""
+        try:  # pickled alone, so a record that cannot be fails alone
+            data = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - anything pickle refuses
+            fut.set_exception(LogError(f"{self.name}: cannot append: the record is not JSON-ready "
+                                       f"({type(exc).__name__}: {exc})"))
+            return True
+        h = policies.policy_hash
+        with self._sending:
+            with self.lock:
+                if self.dead:
+                    return False
+                key = next(self._keys)
+                self.waiting[key] = (fut, loop)
+            files = {} if h in self._sent else {h: policies.sources}  # a version's files go once to each process
+            try:
+                self.conn.send_bytes(pickle.dumps((files, [(key, h, data)]), pickle.HIGHEST_PROTOCOL))
+            except Exception:  # noqa: BLE001 - a broken pipe: the process is gone (or is made to go)
+                with self.lock:
+                    self.dead = True
+                    mine = self.waiting.pop(key, None)
+                self.proc.kill()  # the receiver then sees the pipe close and fails every other waiter
+                return mine is None  # False: try another process; True: the receiver has failed it already
+            self._sent.update(files)
         return True
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        for t in self._threads:
-            t.join()
-        self.proc.join()
+        with self._sending:
+            if not self.dead:
+                try:
+                    self.conn.send_bytes(pickle.dumps(None))  # commit what was sent, then exit
+                except OSError:
+                    pass  # gone already
+        self._receiver.join()
+        self.proc.wait()
         self.conn.close()
-
-    def _send(self) -> None:
-        stop = False
-        while not stop:
-            group = _drain(self._queue)
-            stop = _STOP in group
-            files, items = {}, []
-            for key, policies, record, fut in (g for g in group if g is not _STOP):
-                if not fut.set_running_or_notify_cancel():  # cancelled while queued: not written
-                    self._forget(key)
-                    continue
-                try:  # each record pickled alone, so one that cannot be fails alone
-                    data = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # noqa: BLE001 - anything pickle refuses
-                    self._forget(key)
-                    fut.set_exception(LogError(f"{self.name}: cannot append: the record is not JSON-ready "
-                                               f"({type(exc).__name__}: {exc})"))
-                    continue
-                h = policies.policy_hash
-                if h not in self._sent:  # a policy version's files go once to each process
-                    files[h] = policies.sources
-                items.append((key, h, data))
-            try:
-                if items:
-                    self.conn.send_bytes(pickle.dumps((files, items), pickle.HIGHEST_PROTOCOL))
-                    self._sent.update(files)
-                if stop:
-                    self.conn.send_bytes(pickle.dumps(None))
-            except Exception:  # noqa: BLE001 - a broken pipe: the process is gone, or is made to go
-                self.proc.kill()  # the receiver then sees the pipe close and fails every waiter
-                return
 
     def _receive(self) -> None:
         try:
@@ -253,29 +271,47 @@ class _Link:
                 self.owner.groups += committed
                 with self.lock:
                     done = [(self.waiting.pop(key, None), rid, exc) for key, rid, exc in results]
-                for fut, rid, exc in done:
-                    if fut is None:
-                        continue
-                    if exc is None:
-                        fut.set_result(rid)
-                    else:
-                        fut.set_exception(exc)
+                _settle_all([(*entry, rid, exc) for entry, rid, exc in done if entry is not None])
         except (EOFError, OSError):
             pass  # the process exited: after a stop, or died
+        except Exception:  # noqa: BLE001 - an answer that cannot be read: this process is not to be trusted
+            self.proc.kill()
         with self.lock:
             self.dead, left = True, list(self.waiting.values())
             self.waiting.clear()
         if left:
-            self.proc.join(5)
-            problem = LogError(f"{self.name}: the decision log's writer process stopped (exit code "
-                               f"{self.proc.exitcode}) before these records were committed; they were not logged")
-            for fut in left:
-                fut.set_exception(problem)
-        self._queue.put(_STOP)  # the sender stops too, if it has not
+            try:
+                code = self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                code = "none yet"
+            problem = LogError(f"{self.name}: the decision log's writer process stopped (exit code {code}) "
+                               "before these records were committed; they were not logged")
+            _settle_all([(fut, loop, None, problem) for fut, loop in left])
 
-    def _forget(self, key: int) -> None:
-        with self.lock:
-            self.waiting.pop(key, None)
+
+def _settle_all(done: list) -> None:
+    """Resolve (future, loop, record id, error) entries: futures of a loop in one call on it."""
+    by_loop: dict = {}
+    for fut, loop, rid, exc in done:
+        if loop is None:
+            _settle([(fut, rid, exc)])
+        else:
+            by_loop.setdefault(loop, []).append((fut, rid, exc))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:
+            pass  # its loop is closed: nobody is waiting on it any more
+
+
+def _settle(items: list) -> None:
+    for fut, rid, exc in items:
+        if fut.done():
+            continue  # an awaiting coroutine was cancelled: its record may be logged, it was not acknowledged
+        if exc is None:
+            fut.set_result(rid)
+        else:
+            fut.set_exception(exc)
 
 
 class _Policies(NamedTuple):
@@ -284,14 +320,16 @@ class _Policies(NamedTuple):
     sources: dict
 
 
-def _serve(target: str, max_group: int, conn) -> None:
+def _main(fd: int) -> None:
     """The writer process: commit what arrives, a group per transaction, and report each
     record's id (or error) once its transaction committed.  It stops when told to or when
     its pipe closes, after committing everything it was given; signals are its server's
-    business (a SIGTERM to the whole process group must not cut the shutdown short)."""
+    business (a SIGTERM to the whole service must not cut the server's shutdown short)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from .log import DecisionLog
+    conn = Connection(fd)
+    target, max_group = pickle.loads(conn.recv_bytes())
     known: dict[str, _Policies] = {}
     dl, stop = None, False
     while not stop:
@@ -316,11 +354,7 @@ def _serve(target: str, max_group: int, conn) -> None:
             _report(conn, False, failed)
         for i in range(0, len(group), max_group):
             chunk = [(p, rec, Future()) for p, rec, _ in group[i:i + max_group]]
-            import time, os; _t = time.perf_counter()
             dl, committed = _commit(DecisionLog.open, target, chunk, dl)
-            if os.environ.get("PE_STATS"):
-                with open(os.environ["PE_STATS"], "a") as _f:
-                    _f.write(f"{time.time():.4f} {len(chunk)} {(time.perf_counter() - _t) * 1000:.2f}\n")
             _report(conn, committed, [(key, None if f.exception() else f.result(), f.exception())
                                       for (_, _, key), (_, _, f) in zip(group[i:i + max_group], chunk)])
     if dl is not None:

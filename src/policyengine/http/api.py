@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Path as PathParam, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.convertors import Convertor, register_url_convertor
@@ -120,12 +120,16 @@ class State:
                 self._logged.popitem(last=False)
         return loaded
 
+    def send(self, p: Policies, decided: dict, subject, request_id) -> asyncio.Future:
+        """Send a decision (its to_dict()) to the log now, with whom it is about and the request
+        that asked; the future gives its record id once the transaction holding it has
+        committed, so a request is never acknowledged with a record that could still be lost.
+        It keeps nothing of the decision, so the caller can let go of it while it waits."""
+        return self.writer.log(p, as_record(decided, subject, {"request_id": request_id}))
+
     async def record(self, p: Policies, decided: dict, subject, request_id) -> str:
-        """Log a decision (its to_dict()) with whom it is about and the request that asked; the
-        record id comes back once the transaction holding it has committed, so a request is
-        never acknowledged with a record that could still be lost."""
-        rec = as_record(decided, subject, {"request_id": request_id})
-        return await asyncio.wrap_future(self.writer.submit(p, rec))
+        """send(), and wait for the record id."""
+        return await self.send(p, decided, subject, request_id)
 
     def record_now(self, p: Policies, d, subject, request_id) -> None:
         """The same from a thread (a batch's rows): waits for the commit."""
@@ -332,6 +336,14 @@ def app(policies: str | Path | Policies = "policies", log: str | None = None, ke
         try:  # evaluation is CPU-bound and short: on the loop; the log's commit is awaited, not blocked on
             d = p.evaluate(decision, facts, as_of, trace=trace, presume=presume, known_on=known_on)
             out = d.to_dict()
+            if state.writer and not lang and d.status != "refused":
+                # the usual logged answer: rendered, and its record sent, before the commit is
+                # awaited, so that no object of the trace outlives that wait (each would be
+                # walked again by the garbage collector: ~25 µs a request at 32 in flight)
+                pending = state.send(p, out, subject_id, scope["state"].get("request_id"))
+                rendered = DecisionJSON(out).body
+                del d, out
+                return _with_log_id(rendered, await pending)
             if state.writer:
                 d.log_id = await state.record(p, out, subject_id, scope["state"].get("request_id"))
         except PolicyEngineError as exc:
@@ -561,6 +573,13 @@ class DecisionJSON(JSONResponse):
             except TypeError:  # orjson.JSONEncodeError is one
                 pass
         return super().render(content)
+
+
+def _with_log_id(rendered: bytes, log_id: str) -> Response:
+    """DecisionJSON({**out, "log_id": log_id}) from DecisionJSON(out).body, with its Location: the
+    same bytes, since both renderings are compact and log_id comes last."""
+    return Response(rendered[:-1] + b',"log_id":"' + log_id.encode("ascii") + b'"}', media_type=DecisionJSON.media_type,
+                    headers={"Location": f"/v1/log/{log_id}"})
 
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # DATE, as pydantic applies it (no newline before the end)
