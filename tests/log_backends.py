@@ -31,12 +31,19 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
 
 
+HEAVY = os.environ.get("POLICYENGINE_HEAVY") == "1"
+
+
 @pytest.fixture(params=BACKENDS)
 def log_target(request, tmp_path):
-    """Where a new, empty log lives: a file path, or a postgresql:// URL of a new database."""
+    """Where a new, empty log lives: a file path, or a postgresql:// URL of a new database.
+    A test marked `slow_on_postgresql` (processes, many commits) runs on PostgreSQL in the
+    heavy tier only (.ci/run runs it): on SQLite it runs every time."""
     if request.param == "sqlite":
         yield str(tmp_path / "decisions.sqlite")
         return
+    if request.node.get_closest_marker("slow_on_postgresql") and not HEAVY:
+        pytest.skip("on PostgreSQL in the heavy tier (POLICYENGINE_HEAVY=1, run by .ci/run)")
     import psycopg
     base = postgres_base()
     name = "pe_test_" + uuid.uuid4().hex[:12]

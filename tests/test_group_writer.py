@@ -99,6 +99,7 @@ def test_records_share_commits_and_a_bad_record_fails_alone(log_target, ldp):
         assert [log.get(i)["subject"] for i in ids] == [f"s{i}" for i in range(12) if i != 6]
 
 
+@pytest.mark.slow_on_postgresql
 def test_a_reload_mid_group_stores_each_policy_version_once(log_target, ldp, tmp_path):
     root = tmp_path / "policies"
     shutil.copytree(ROOT, root)

@@ -100,6 +100,7 @@ def test_an_anchor_catches_a_rewritten_chain(log_target):
     assert not v.ok
 
 
+@pytest.mark.slow_on_postgresql
 def test_decisions_logged_and_replayed_through_the_command_line(log_target, capsys):
     assert main(["eval", "ldp.pay.annual_rate", "--fact", "level=PL-03", "--fact", "step=1", "--as-of", "2009-06-01",
                  "--known-on", "2009-04-10", "--log", log_target]) == 0
@@ -149,6 +150,7 @@ def everything(target):
     return v, rows
 
 
+@pytest.mark.slow_on_postgresql
 def test_four_writers_at_once_keep_one_chain(log_target):
     procs = [writer(log_target, f"w{k}", 200) for k in range(4)]
     reported = {}
@@ -165,6 +167,7 @@ def test_four_writers_at_once_keep_one_chain(log_target):
         assert [r["id"] for r in mine] == ids
 
 
+@pytest.mark.slow_on_postgresql
 def test_a_writer_killed_mid_write_loses_nothing_committed(log_target):
     rng = random.Random(20261202)
     committed = []
