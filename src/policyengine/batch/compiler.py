@@ -516,11 +516,6 @@ class _ItemCompiler(PeriodCompiler):
 
     def rule(self, rule) -> Col:
         col = self.rule_cols.get(rule.id)
-        if col is None and self.reuse:
-            col = self.shared["rules"].get(rule.id)
-            if col is not None:  # already on the paths' list (shared "seen")
-                self.rule_cols[rule.id] = col
-                return col
         if col is None:
             col = self.rule_cols[rule.id] = self.outer._rows(self.outer.rule(rule)).take(self.item_row)
             self.seen.append((col, False))
