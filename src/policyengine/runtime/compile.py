@@ -21,6 +21,7 @@ ITEM = object()  # env key of the stack of records any()/all() are looking at
 STEPS = object()  # env key of the steps left in this evaluation's budget
 PRESUMED = object()  # env key of the presumed facts read so far, in order (a dict used as a set)
 KNOWN_ON = object()  # env key of the "as known on" date, when there is one
+_NOT_GIVEN = object()  # what env.get gives for a fact not in the case
 
 
 class ExprCompiler:
@@ -83,18 +84,17 @@ class ExprCompiler:
             return self._presumed_fact(name, self.presumed[name])
         if self.mode == "none":
             def fact(env):
-                try:
-                    return env[name]
-                except KeyError:
-                    raise Missing((name,)) from None
+                v = env.get(name, _NOT_GIVEN)  # not a caught KeyError: it would be the Missing's context,
+                if v is _NOT_GIVEN:  # its traceback holding the frame
+                    raise Missing((name,))
+                return v
             return fact
 
         def traced_fact(env):
-            try:
-                v = env[name]
-            except KeyError:
+            v = env.get(name, _NOT_GIVEN)
+            if v is _NOT_GIVEN:
                 env[TRACE].current.reads[name] = None
-                raise Missing((name,)) from None
+                raise Missing((name,))
             env[TRACE].current.reads[name] = v
             return v
         return traced_fact

@@ -113,26 +113,27 @@ def kleene(fns, stop: bool, rest=None):
 
     def kleene_(env):
         missing = failed = None
-        i = -1
-        for fn in fns:
-            i += 1
-            try:
-                if bool(fn(env)) is stop:
-                    if rest is not None and i < last:
-                        rest(fns[i + 1:], env)
-                    return stop
-            except Missing as m:
-                missing = m if missing is None else merge(missing, m)
-            except FAILURES as exc:
-                failed = failed or exc
         try:
+            i = -1
+            for fn in fns:
+                i += 1
+                try:
+                    if bool(fn(env)) is stop:
+                        if rest is not None and i < last:
+                            rest(fns[i + 1:], env)
+                        return stop
+                except Missing as m:
+                    missing = m if missing is None else merge(missing, m)
+                except FAILURES as exc:
+                    failed = failed or exc
             if missing is not None:
                 raise missing
             if failed is not None:
                 raise failed
-        finally:  # the raised exception's traceback holds this frame: drop the frame's hold on it,
-            missing = failed = None  # or every unknown item leaves a reference cycle for the GC
-        return not stop
+            return not stop
+        finally:  # a kept exception's traceback holds this frame: on every way out (an item that
+            missing = failed = None  # decides after an unknown one too) drop the frame's hold on it,
+            # or the frame, the frames it was called from and their columns wait for the cyclic GC
     return kleene_
 
 
