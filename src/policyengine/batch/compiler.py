@@ -22,7 +22,7 @@ from ..runtime.compile import AS_OF, KNOWN_ON, PRESUMED, ExprCompiler
 from ..runtime.rules import RuleCompiler
 from ..runtime.semantics import Conflict, Missing, Refused
 from . import numbers as N
-from .columns import FAILED, MISSING, Col, DCol, apply, classes, combination, intern
+from .columns import FAILED, MISSING, Col, DCol, apply, classes, combination, factorize, intern, value_key
 from .numbers import Num, Rec
 
 VARIED = 256  # an operand with more distinct numbers than this is computed by the fixed-point kernels
@@ -89,8 +89,8 @@ class PeriodCompiler:
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
                  numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
-        # the domain's columns are the same for every chunk of the period: the first chunk computes
-        # them (and lists them for the paths), the others take them from `shared`
+        # the domain's columns and the constants are the same for every chunk of the period: the
+        # first chunk computes them (and lists them for the paths), the others take them from `shared`
         self.shared = shared if domain is not None and shared is not None else {}
         self.reuse = bool(self.shared)
         self.dom, self.nd = domain if domain is not None else (None, 0)  # each row's place in the domain, its size
@@ -136,8 +136,8 @@ class PeriodCompiler:
                         cols.append(_plain(self.rule(obj)))
                 col = self._apply(self._runner(fn, slots), cols)
             self.rule_cols[rule.id] = col
-            self.seen.append((col, False))
-            if isinstance(col, DCol) and self.dom is not None:
+            self.seen.append((col, False, ("rule", rule.id)))
+            if self.dom is not None and _of_the_period(col):
                 self.shared.setdefault("rules", {})[rule.id] = col
         return col
 
@@ -218,7 +218,7 @@ class PeriodCompiler:
     def expr(self, expr) -> Col:
         col = self._node(expr.node, expr.locate)
         if id(expr) in self.by_value:
-            self.seen.append((_plain(col), True))
+            self.seen.append((_plain(col), True, ("by", id(expr))))
         return col
 
     def _runner(self, fn, slots):
@@ -256,8 +256,8 @@ class PeriodCompiler:
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
                 col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
         self.nodes[id(node)] = col
-        self.seen.append((col, False))
-        if isinstance(col, DCol) and self.dom is not None:
+        self.seen.append((col, False, id(node)))
+        if self.dom is not None and _of_the_period(col):
             self.shared.setdefault("nodes", {})[id(node)] = col
         return col
 
@@ -353,7 +353,7 @@ class PeriodCompiler:
             positions.append(Col(np.where(k < visited, item_paths[at] + 1, 0).astype(np.int32),
                                  list(range(int(item_paths.max(initial=0)) + 2))))
         if positions:
-            self.seen.append((combination(positions), "exact"))
+            self.seen.append((combination(positions), "exact", None))  # which items: this chunk's own numbering
         return Col(codes, [stop, MISSING, FAILED, not stop])
 
     def _items(self, records: Col, lengths: np.ndarray) -> "_ItemCompiler":
@@ -402,7 +402,7 @@ class PeriodCompiler:
             self._fact(name)  # given or not: on the path
         records = self._node(node.args[0], where)
         self._count_visits(records)
-        self.seen.append((combination(cols), True))
+        self.seen.append((combination(cols), True, None))  # this chunk's own numbering of combinations
         return self._local(apply(run, cols)) if any(c.codes is not None for c in cols) else apply(run, cols)
 
     def _table_version(self, table):
@@ -422,7 +422,7 @@ class PeriodCompiler:
         col = self.fact_cols.get(name)
         if col is None:
             given = self.facts.get(name, Col.const(MISSING))
-            self.seen.append((given, False))  # given or not is a path of its own
+            self.seen.append((given, False, ("fact", name)))  # given or not is a path of its own
             col = given
             if name in self.presumed:
                 value = self.presumed[name]
@@ -440,12 +440,13 @@ class PeriodCompiler:
         clauses, missing facts and presumptions."""
         seen = self.seen if seen is None else seen
         sig, size = np.zeros(n, dtype=np.int64), 1
-        if self.dom is not None and any(isinstance(c, DCol) for c, _ in seen):  # the domain's columns, once a combination
+        if self.dom is not None and any(isinstance(x[0], DCol) for x in seen):  # the domain's columns, once a combination
             per, size = _signature([x for x in seen if isinstance(x[0], DCol)], np.zeros(self.nd, dtype=np.int64), 1,
                                    self.memo)
+            per, _, size = factorize(per)  # at most nd signatures: the rows' part starts that small
             sig = per[self.dom]
         sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
-        if size <= 1 << 22:
+        if size <= 4 * n:  # few signatures possible: counted, not sorted (a longer count costs more than a sort)
             counts = np.bincount(sig, minlength=size)
             present = np.flatnonzero(counts)
             remap = np.empty(size, dtype=np.int64)
@@ -454,8 +455,56 @@ class PeriodCompiler:
             rep = np.empty(len(present), dtype=np.int64)
             rep[path] = np.arange(n)
             return path, rep
-        _, rep, path = np.unique(sig, return_index=True, return_inverse=True)
+        path, rep, _ = factorize(sig)
         return path, rep
+
+
+class PathBook:
+    """The paths a period of validity has decided, across its chunks (and the input's
+    slices): each path's answer under a key that does not depend on the chunk, so a path met
+    again is not evaluated again."""
+
+    def __init__(self):
+        self.places: dict = {}  # what a column is (its node, rule or fact) -> its place in a key
+        self.values: dict = {}  # a select key's value (value_key) -> its number in a key
+        self.outcomes: dict = {}  # key -> the path's outcome (the engine's; -1: decided row by row)
+
+
+def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
+    """A key for each path (`rep`: one row of each) that is the same in every chunk of the
+    period: the outcome class, at the path's row, of every column that varies, by what the
+    column is.  Rows whose columns agree in class follow one path (see paths()), whichever
+    chunk holds them.  None when a column's classes are numbered for this chunk alone (which
+    items of a list decided, an island's combinations)."""
+    places, parts, done = [], [], set()
+    for col, by_value, ident in pc.seen:
+        if ident is None:
+            if col.codes is None:
+                continue
+            return None
+        if ident in done:
+            continue
+        done.add(ident)
+        if isinstance(col, (Num, Rec)):
+            at = np.full(len(rep), N._CLASS[N.VALUE]) if col.state is None else N._CLASS[col.state[rep]]
+        elif col.codes is None:
+            continue  # a constant of the period: the same in every chunk
+        else:
+            codes = col.codes[pc.dom[rep]] if isinstance(col, DCol) else col.codes[rep]
+            if by_value:  # by the value itself, which a select key picks a branch by
+                numbered = book.values
+                at = np.asarray([numbered.setdefault(value_key(col.uniq[c]), len(numbered)) for c in codes.tolist()],
+                                dtype=np.int64)
+            else:
+                at = _classes(col, False, pc.memo)[codes]
+        places.append(book.places.setdefault(ident, len(book.places)))
+        parts.append(at)
+    if not parts:
+        return [b""] * len(rep)
+    order = np.argsort(places)
+    head = np.asarray(places, dtype=np.int64)[order].tobytes()
+    matrix = np.ascontiguousarray(np.stack([parts[i] for i in order], axis=1).astype(np.int64))
+    return [head + row.tobytes() for row in matrix]
 
 
 def _classes(col, by_value, memo: dict):
@@ -469,15 +518,14 @@ def _classes(col, by_value, memo: dict):
 def _signature(cols, sig, size, memo: dict):
     """Each row's (or domain element's) signature extended by the outcome classes of `cols`."""
     done = set()
-    for col, by_value in cols:
+    for col, by_value, _ in cols:
         if (id(col), by_value) in done:
             continue
         done.add((id(col), by_value))
-        if isinstance(col, (Num, Rec)):  # by outcome class: value, unknown or failed
-            per_row = col.classes()
-            if per_row is None:
+        if isinstance(col, (Num, Rec)):  # by outcome class: its state (value, unknown or failed)
+            if col.state is None or not col.state.any():
                 continue
-            kinds, per_row = np.unique(per_row, return_inverse=True)
+            per_row, kinds = col.state, range(3)
         elif col.codes is None:
             continue
         else:
@@ -492,8 +540,7 @@ def _signature(cols, sig, size, memo: dict):
         if k <= 1:
             continue
         if size * k >= 1 << 62:
-            _, sig = np.unique(sig, return_inverse=True)
-            size = int(sig.max()) + 1
+            sig, _, size = factorize(sig)
         if sig.dtype != np.int64 or not sig.flags.writeable:
             sig = sig.astype(np.int64)
         sig *= k  # in place: no row-long temporaries
@@ -518,7 +565,7 @@ class _ItemCompiler(PeriodCompiler):
         col = self.rule_cols.get(rule.id)
         if col is None:
             col = self.rule_cols[rule.id] = self.outer._rows(self.outer.rule(rule)).take(self.item_row)
-            self.seen.append((col, False))
+            self.seen.append((col, False, ("rule", rule.id)))
         return col
 
     def _name(self, n) -> Col:
@@ -533,6 +580,13 @@ class _ItemCompiler(PeriodCompiler):
                 col = Col(codes[self.source], uniq)
             self.fields[n.ref[1]] = col
         return col
+
+
+def _of_the_period(col) -> bool:
+    """Whether a column is the same for every chunk of the period: a domain column, or a
+    constant (a column computed from the rows keeps its codes even when it has one value:
+    PeriodCompiler._local)."""
+    return isinstance(col, DCol) or (type(col) is Col and col.codes is None)
 
 
 def _plain(col):

@@ -29,7 +29,7 @@ from ..runtime.facts import Bad, as_date, converter
 from .arrow import to_arrow, value_columns
 from . import compiler
 from .columns import FAILED, MISSING, Col, DCol, Distinct, _combined, intern, value_key
-from .compiler import PeriodCompiler, Unsupported
+from .compiler import PathBook, PeriodCompiler, Unsupported, path_keys
 from . import numbers
 from .answers import NUMERIC, Codes, Numbers
 from .numbers import LIMIT, Num, Rec
@@ -264,6 +264,7 @@ class _Batch:
         self.value = np.full(n, -1, dtype=np.int32)
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
         self.answers = None  # value field -> its store (batch/answers.py), once a chunk's values are numbers
+        self.books: dict = {}  # period key -> the paths decided in it (compiler.PathBook), all slices
         self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
@@ -471,7 +472,7 @@ class _Batch:
                 local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
                 chunk = {k: c if isinstance(c, DCol) else c.take(local) for k, c in facts.items()}
                 self._decide_period(rows[part], chunk, None if domain is None else (domain[0][part], domain[1]),
-                                    shared)
+                                    shared, self.books.setdefault(key, PathBook()))
 
     def _errors_of(self, rows, dates_only=False) -> None:
         for r in rows.tolist():
@@ -517,9 +518,11 @@ class _Batch:
             got = cache[(id(days), len(bounds))] = (days, marks)
         return got[1]
 
-    def _decide_period(self, rows: np.ndarray, facts: dict, domain, shared: dict) -> None:
+    def _decide_period(self, rows: np.ndarray, facts: dict, domain, shared: dict, book: PathBook) -> None:
         """Rows of one period (a chunk of them): `facts` taken at them (the domain's as DCols
-        over `domain`), `shared` the domain's columns between the period's chunks."""
+        over `domain`), `shared` the domain's columns between the period's chunks, `book` the
+        paths the period has decided (each path's row is evaluated once a period, not once a
+        chunk)."""
         day, known = self._days_at(int(rows[0]))
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
@@ -544,7 +547,14 @@ class _Batch:
             local = np.zeros(len(rows), dtype=np.int32) if col.codes is None else col.codes
         path_outcome = np.empty(len(rep), dtype=np.int32)
         redo = []
+        keys = path_keys(pcomp, rep, book)
         for p, r in enumerate(rep.tolist()):
+            known_path = None if keys is None else book.outcomes.get(keys[p])
+            if known_path is not None:
+                path_outcome[p] = known_path
+                if known_path < 0:
+                    redo.append(p)
+                continue
             g = int(rows[r])
             outcome, value, d = self._scalar(g)
             self.meta["scalar_evaluations"] += 1
@@ -558,8 +568,10 @@ class _Batch:
                 if outcome[0] != "error":
                     row = g if self.origin is None else int(self.origin[g])
                     self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {row + self.offset + 1}"})
-                continue
-            path_outcome[p] = self._intern_outcome(outcome, d)
+            else:
+                path_outcome[p] = self._intern_outcome(outcome, d)
+            if keys is not None:
+                book.outcomes[keys[p]] = int(path_outcome[p])
         self.outcome[rows] = path_outcome[path]
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         row_decided = decided[path]
