@@ -201,15 +201,18 @@ def test_public_decisions_over_a_domain(policies, monkeypatch):
     monkeypatch.setattr(compiler, "VARIED", 30 if HEAVY else 3)  # a few values for the cases drawn
     monkeypatch.setattr(engine, "DOMAIN_SHARE", 1.0)
     monkeypatch.setattr(engine, "CHUNK_ROWS", 7)  # a period in several chunks: the first computes the domain's columns
-    made = []
+    monkeypatch.setattr(engine, "SLICE_ROWS", 11)  # and in several slices, a later one taking an earlier one's domain
+    made, reused = [], []
     domain = engine._Batch._domain
 
-    def counted(self, facts, n):
-        got = domain(self, facts, n)
+    def counted(self, facts, n, period):
+        got = domain(self, facts, n, period)
         made.append(got[0] is not None)
+        reused.append(bool(got[2]))  # the period's columns, computed by an earlier slice
         return got
     monkeypatch.setattr(engine._Batch, "_domain", counted)
     for decision in _decisions(policies):
         facts, days = CaseMaker(policies, decision, seed=13).cases(300 if HEAVY else 24)
         _check(policies, decision, facts, days)
     assert sum(made) > 30  # the domain was used, for many decisions
+    assert sum(reused) > 5, (sum(reused), sum(made))  # 17 in the everyday draw

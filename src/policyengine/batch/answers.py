@@ -26,15 +26,15 @@ class Numbers:
     def __init__(self, n: int, kind: str):
         self.kind = kind
         self.words = np.zeros((n, 2), dtype=np.int64)  # the decimal128 buffer: low word, then the sign
-        self.written = np.zeros(n, dtype=bool)
-        self.scale, self.bound = 0, 0
+        self.scale, self.bound = 0, 0  # a row not written is 0 at any scale
 
     def _rescale(self, scale: int) -> bool:
         f = 10 ** (scale - self.scale)
         if self.bound * f >= LIMIT:
             return False
         if f != 1:
-            self.words[self.written, 0] *= f
+            low = self.words[:, 0]
+            low *= f  # in place (a row not written stays 0)
             self.bound *= f
         self.scale = scale
         return True
@@ -47,8 +47,7 @@ class Numbers:
         bound = num.bound() * f
         if bound >= LIMIT:
             return False
-        self.words[rows, 0] = num.ints * f
-        self.written[rows] = True
+        self.words[rows, 0] = num.ints * f if f != 1 else num.ints
         self.bound = max(self.bound, bound)
         return True
 
@@ -73,7 +72,8 @@ class Numbers:
         theirs_rows = np.flatnonzero(ids >= 0)
         low = self.words[:, 0]
         low[theirs_rows] = table[ids[theirs_rows]]
-        valid = (ids == NUMERIC) | ((ids >= 0) & known[np.where(ids >= 0, ids, len(theirs))])
+        valid = ids == NUMERIC  # row-long temporaries are the result's peak memory: one bool column
+        valid[theirs_rows] = known[ids[theirs_rows]]
         low[~valid] = 0
         scale = self.scale
         while scale > floor and not (low % 10).any():  # the places the numbers need, as arrow.to_arrow gives
@@ -84,7 +84,7 @@ class Numbers:
             if scale:
                 return None
             return pa.array(low, mask=~valid) if nulls else pa.array(low)
-        self.words[:, 1] = low >> 63  # 128-bit two's complement, little-endian
+        np.right_shift(low, 63, out=self.words[:, 1])  # 128-bit two's complement, little-endian
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
         return pa.Array.from_buffers(pa.decimal128(38, scale), len(low), [bitmap, pa.py_buffer(self.words)],
                                      null_count=nulls)
@@ -96,23 +96,30 @@ class Numbers:
 
 
 class Codes:
-    """Any other field of a record: codes into its distinct values."""
+    """Any other field of a record: codes into its distinct values, one byte a row while
+    there are few (a flag's), four once there are more."""
 
     def __init__(self, n: int):
-        self.ids = np.full(n, -1, dtype=np.int32)
+        self.ids = np.full(n, -1, dtype=np.int8)
         self.distinct = Distinct()
 
     def _id(self, v) -> int:
         return -1 if v is None else self.distinct.index(v)  # None: the record has no such field
 
+    def _mapped(self, values) -> np.ndarray:
+        mapped = np.asarray([self._id(v) for v in values], dtype=np.int32)
+        if len(self.distinct.values) > 127 and self.ids.dtype != np.int32:
+            self.ids = self.ids.astype(np.int32)
+        return mapped
+
     def write(self, rows, col) -> bool:
-        mapped = np.asarray([self._id(v) for v in col.uniq], dtype=np.int32)
+        mapped = self._mapped(col.uniq)
         self.ids[rows] = mapped[0] if col.codes is None else mapped[col.codes]
         return True
 
     def column(self, ids, theirs: list, ftype):
+        mapped = self._mapped(list(theirs) + [None])
         out = self.ids
-        mapped = np.asarray([self._id(v) for v in theirs] + [-1], dtype=np.int32)
         mine = ids >= 0
         out[mine] = mapped[ids[mine]]
         out[ids == -1] = -1

@@ -265,6 +265,7 @@ class _Batch:
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
         self.answers = None  # value field -> its store (batch/answers.py), once a chunk's values are numbers
         self.books: dict = {}  # period key -> the paths decided in it (compiler.PathBook), all slices
+        self.domains: dict = {}  # period key -> (facts, combination -> place, their DCols, shared columns)
         self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
@@ -389,7 +390,10 @@ class _Batch:
         """(case of each row, one row of each case, rows of each case), or None when the
         combinations possible are not far fewer than the rows (salaries: nearly every row is
         its own case, and finding that out would cost more than it saves)."""
-        key, dense, size = _combined(list(self.facts.values()) + [self._when()])
+        cols = list(self.facts.values()) + [self._when()]
+        if math.prod(len(c.uniq) for c in cols if c.codes is not None) > self.n // 2:
+            return None  # known before the key is computed: too many combinations possible
+        key, dense, size = _combined(cols)
         if key is None or not dense or size > self.n // 2:
             return None
         if self.own_errors:  # a row with a reader's error is a case of its own
@@ -465,8 +469,7 @@ class _Batch:
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
             facts = {name: col.take(rows) for name, col in self.facts.items()}
-            domain, facts = self._domain(facts, len(rows)) if self.weight is None else (None, facts)
-            shared = {}  # the domain's columns, computed by the period's first chunk for all of them
+            domain, facts, shared = self._domain(facts, len(rows), key) if self.weight is None else (None, facts, {})
             for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
                 part = slice(start, start + CHUNK_ROWS)
                 local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
@@ -576,8 +579,10 @@ class _Batch:
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         row_decided = decided[path]
         if numeric:
+            every = bool(row_decided.all())
             mine = np.flatnonzero(row_decided)
-            if not self._store(rows[mine] + self.offset, col.take(mine)):  # beyond int64 at the field's scale
+            if not self._store(rows + self.offset if every else rows[mine] + self.offset,
+                               col if every else col.take(mine)):  # beyond int64 at the field's scale
                 self.meta["fallbacks"].append({"rows": len(rows), "reason": "numbers too large for the fixed-point store"})
                 self._scalar_rows(rows)
                 return
@@ -594,30 +599,41 @@ class _Batch:
             self.meta["columnar_rows"] -= self._count(again)
         self.meta["columnar_rows"] += self._count(rows)
 
-    def _domain(self, facts: dict, n: int):
-        """((each row's place, size), facts): the period's domain - the distinct combinations of
-        its few-valued facts, when a fact has many values (salaries) and the combinations are
-        far fewer than the rows - with those facts as columns over it (columns.DCol), so what
-        reads only them is computed once per combination.  (None, facts) otherwise."""
+    def _domain(self, facts: dict, n: int, period):
+        """((each row's place, size), facts, shared): the period's domain - the distinct
+        combinations of its few-valued facts, when a fact has many values (salaries) and the
+        combinations are far fewer than the rows - with those facts as columns over it
+        (columns.DCol), so what reads only them is computed once per combination; `shared`
+        holds those columns for the period's chunks.  A slice whose combinations the period's
+        domain already has (the same levels and ratings again) places its rows in that domain
+        and shares its columns, computed once for the whole input.  (None, facts, {}) otherwise."""
         few = {k: c for k, c in facts.items() if c.codes is not None and len(c.uniq) <= compiler.VARIED}
         if not few or len(few) == sum(c.codes is not None for c in facts.values()):
-            return None, facts  # every varying fact is few-valued: the cases (decide) already found them
+            return None, facts, {}  # every varying fact is few-valued: the cases (decide) already found them
         key, dense, size = _combined(list(few.values()))
         if not dense or size > 1 << 22:
-            return None, facts
+            return None, facts, {}
         counts = np.bincount(key, minlength=size)
         present = np.flatnonzero(counts)
         if len(present) > DOMAIN_SHARE * n:
-            return None, facts
+            return None, facts, {}
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
         dom = remap[key]
         reps = np.empty(len(present), dtype=np.int32)
         reps[dom] = np.arange(n, dtype=np.int32)
+        combos = list(zip(*([value_key(c.uniq[i]) for i in c.codes[reps].tolist()] for c in few.values())))
+        names = tuple(few)
+        known = self.domains.get(period)
+        if known is not None and known[0] == names and all(x in known[1] for x in combos):
+            place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
+            return (place[dom], len(known[1])), {**facts, **known[2]}, known[3]
         out = dict(facts)
         for k, c in few.items():
             out[k] = DCol(c.codes[reps], c.uniq)
-        return (dom, len(present)), out
+        shared: dict = {}  # the domain's columns, computed by the first chunk for the others
+        self.domains[period] = (names, {x: i for i, x in enumerate(combos)}, {k: out[k] for k in few}, shared)
+        return (dom, len(present)), out, shared
 
     def _facts_at(self, r: int) -> dict:
         out = {}
