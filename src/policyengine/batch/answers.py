@@ -47,7 +47,7 @@ class Numbers:
         bound = num.bound() * f
         if bound >= LIMIT:
             return False
-        self.words[rows, 0] = num.ints * f if f != 1 else num.ints
+        self.words.reshape(-1)[rows * 2] = num.ints * f if f != 1 else num.ints  # the low words, flat: a faster scatter
         self.bound = max(self.bound, bound)
         return True
 

@@ -168,7 +168,12 @@ class PeriodCompiler:
         """A column as a Num (made once per column), or None."""
         got = self._nums.get(id(col))
         if got is None:
-            got = self._nums[id(col)] = (col, N.of(self._rows(col), self.n, self.memo))
+            if isinstance(col, DCol):  # over the domain, then to the rows: one row-long gather, not two
+                num = N.of(col, len(col.codes), self.memo)
+                num = None if num is None else num.take(self.dom)
+            else:
+                num = N.of(self._rows(col), self.n, self.memo)
+            got = self._nums[id(col)] = (col, num)
         return got[1]
 
     def _rows(self, col):
@@ -441,9 +446,16 @@ class PeriodCompiler:
         seen = self.seen if seen is None else seen
         sig, size = np.zeros(n, dtype=np.int64), 1
         if self.dom is not None and any(isinstance(x[0], DCol) for x in seen):  # the domain's columns, once a combination
-            per, size = _signature([x for x in seen if isinstance(x[0], DCol)], np.zeros(self.nd, dtype=np.int64), 1,
-                                   self.memo)
-            per, _, size = factorize(per)  # at most nd signatures: the rows' part starts that small
+            of_domain = [x for x in seen if isinstance(x[0], DCol)]
+            which = tuple(id(x[0]) for x in of_domain)
+            got = self.shared.get("signature")
+            if got is None or got[0] != which:  # the period's chunks share their domain columns, so this
+                per, size = _signature(of_domain, np.zeros(self.nd, dtype=np.int64), 1, self.memo)
+                per, _, size = factorize(per)  # at most nd signatures: the rows' part starts that small
+                got = (which, per, size, [x[0] for x in of_domain])  # (the columns kept: their ids stay theirs)
+                if self.shared is not None and self.dom is not None:
+                    self.shared["signature"] = got
+            _, per, size, _ = got
             sig = per[self.dom]
         sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
         if size <= 4 * n:  # few signatures possible: counted, not sorted (a longer count costs more than a sort)
@@ -515,6 +527,23 @@ def _classes(col, by_value, memo: dict):
     return got[1]
 
 
+_COMPACT: dict = {}  # classes of a column's values -> (how many, each value's class numbered from 0, or None: its own)
+
+
+def _compact(cm: np.ndarray):
+    """The classes of a column's distinct values numbered 0..k-1 (None where each value is a
+    class of its own, so the codes are the classes), and k; memoized: columns are few in kind."""
+    key = cm.tobytes()
+    got = _COMPACT.get(key)
+    if got is None:
+        kinds = sorted(set(cm.tolist()))
+        place = {c: i for i, c in enumerate(kinds)}
+        got = (len(kinds), None if len(kinds) == len(cm) else np.asarray([place[c] for c in cm.tolist()]))
+        if len(_COMPACT) < 4096:
+            _COMPACT[key] = got
+    return got
+
+
 def _signature(cols, sig, size, memo: dict):
     """Each row's (or domain element's) signature extended by the outcome classes of `cols`."""
     done = set()
@@ -529,13 +558,12 @@ def _signature(cols, sig, size, memo: dict):
         elif col.codes is None:
             continue
         else:
-            cm = np.arange(len(col.uniq)) if by_value == "exact" else _classes(col, by_value, memo)
-            if cm.min() == cm.max():
-                continue
-            kinds, cm = np.unique(cm, return_inverse=True)
-            # a class per distinct value (a flag's true / false / unknown): the codes are the classes
-            per_row = col.codes if len(kinds) == len(cm) else cm[col.codes]
-            kinds = cm if len(kinds) == len(cm) else kinds
+            if by_value == "exact":
+                kinds, per_row = range(len(col.uniq)), col.codes
+            else:
+                k, cm = _compact(_classes(col, by_value, memo))
+                # a class per distinct value (a flag's true / false / unknown): the codes are the classes
+                kinds, per_row = range(k), col.codes if cm is None else cm[col.codes]
         k = len(kinds)
         if k <= 1:
             continue

@@ -89,6 +89,7 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
                 for k, v in raw.items()}
         batch.n, batch.outcome, batch.value = m, outcome[start:start + m], value[start:start + m]
         batch.errors, batch.offset, batch.own_errors = {}, start, []
+        batch.facts, batch.day, batch.known = {}, None, None  # the last slice's columns go before this one's come
         batch.read_facts(part, {as_of_column, known_on_column} - {None})
         for r, problems in (input_errors or {}).items():
             if start <= r < start + m:
@@ -750,10 +751,11 @@ class _Batch:
         if subject is not None:
             columns[SUBJECT] = subject if isinstance(subject, (pa.Array, pa.ChunkedArray)) else pa.array(
                 [None if v is None else str(v) for v in subject], type=pa.string())
-        counts = np.bincount(self.outcome, minlength=len(self.outcomes)) if n else np.zeros(0, dtype=np.int64)
         by_status = dict.fromkeys(STATUSES, 0)
-        for o, c in zip(self.outcomes, counts.tolist()):
-            by_status[o[0]] += c
+        if n:  # Arrow's count reads the int32 ids as they are (np.bincount would copy them to int64)
+            counts = pc.value_counts(outcome_ids)
+            for o, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
+                by_status[self.outcomes[o][0]] += c
         self.meta["statuses"] = by_status
         self.meta["input_errors"] = self.input_errors
         return pa.table(columns)
