@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from .. import limits
 from ..errors import InputError, PolicyEngineError, did_you_mean
 from ..runtime.evaluator import SUBJECT
-from ..runtime.facts import Bad, as_date, converter
+from ..runtime.facts import Bad, as_date, converter, whole_numbers
 from .arrow import to_arrow, value_columns
 from . import compiler
 from .columns import FAILED, MISSING, Col, DCol, Distinct, _combined, intern, value_key
@@ -283,6 +283,7 @@ class _Batch:
             self.texts = {name: [v for v in d.type.values if type(v) is str] for name, d in decls.items()
                           if d.type.kind == "enum"}
             self.kinds = {name: d.type.kind for name, d in decls.items()}
+            self.readers = {name: r for name, r in ((n, whole_numbers(d)) for n, d in decls.items()) if r is not None}
         self.num_memo = {}  # distinct values -> their fixed-point form, for the slice
         known = self.policies._fact_names
         for name, column in raw.items():
@@ -297,19 +298,44 @@ class _Batch:
                 given = [i for i, v in enumerate(uniq) if not _absent(v)]
                 self._bad_rows(codes, given, lambda i: (name, problem))
                 continue
-            checked = []
-            for v in uniq:
-                if _absent(v):
-                    checked.append(MISSING)
-                    continue
-                try:
-                    checked.append(conv(v))
-                except Bad as exc:
-                    checked.append(_Bad(f"fact '{name}': {exc}"))
-            bad = [i for i, v in enumerate(checked) if isinstance(v, _Bad)]
-            self._bad_rows(codes, bad, lambda i: (name, checked[i].problem))
-            self.facts[name] = Col(codes, [MISSING if isinstance(v, _Bad) else v for v in checked])
+            values = self._whole_many(name, uniq)  # many whole numbers, every one sound
+            if values is None:
+                values = self._one_by_one(name, conv, codes, uniq)
+            self.facts[name] = Col(codes, values)
             self._whole_numbers(name, self.facts[name], uniq)
+
+    def _one_by_one(self, name: str, conv, codes, uniq: list) -> list:
+        """Each distinct value converted, a bad one's rows given its problem (and MISSING)."""
+        checked = []
+        for v in uniq:
+            if _absent(v):
+                checked.append(MISSING)
+                continue
+            try:
+                checked.append(conv(v))
+            except Bad as exc:
+                checked.append(_Bad(f"fact '{name}': {exc}"))
+        bad = [i for i, v in enumerate(checked) if isinstance(v, _Bad)]
+        self._bad_rows(codes, bad, lambda i: (name, checked[i].problem))
+        return [MISSING if isinstance(v, _Bad) else v for v in checked]
+
+    def _whole_many(self, name: str, uniq: list):
+        """The values of many distinct whole numbers (salaries) read at once, as the converter
+        reads each (facts.whole_numbers); None: read one by one (few, or not all whole numbers,
+        or some out of bounds: each is then refused with its own problem)."""
+        read = self.readers.get(name)
+        if read is None or len(uniq) <= compiler.VARIED:
+            return None
+        given = [v for v in uniq if v is not None]
+        if not given or set(map(type, given)) != {int}:
+            return None
+        values = read(given, min(given), max(given))
+        if values is None:
+            return None
+        if len(given) == len(uniq):
+            return values
+        it = iter(values)
+        return [MISSING if v is None else next(it) for v in uniq]
 
     def _whole_numbers(self, name: str, col: Col, raw: list) -> None:
         """A numeric fact given as whole numbers: its fixed-point form (batch/numbers.py) taken

@@ -262,6 +262,29 @@ def converter(decl: FactDecl):
     return convert
 
 
+def whole_numbers(decl: FactDecl):
+    """For a numeric fact, a reader of many whole numbers at once (a batch's distinct
+    salaries): `read(ints, least, greatest)` gives what `converter(decl)` gives each (an int
+    for an integer fact, its Decimal otherwise) when the least and greatest are within the
+    fact's digits and its bounds, else None - then each is converted, and refused, one by one.
+    None for a fact of another kind."""
+    kind = decl.type.kind
+    if kind not in ("money", "decimal", "integer"):
+        return None
+    limit = _INTEGER_LIMIT if kind == "integer" else _NUMBER_LIMIT
+    try:
+        lo, hi = _bound(decl.minimum, kind), _bound(decl.maximum, kind)
+    except _Bad:
+        lo = hi = None
+    make = int if kind == "integer" else Decimal
+
+    def read(ints: list, least: int, greatest: int):
+        if not -limit < least <= greatest < limit or (lo is not None and least < lo) or (hi is not None and greatest > hi):
+            return None
+        return list(map(make, ints))
+    return read
+
+
 def _bound(raw, kind):
     if raw is None or kind not in _BOUNDED:
         return None
