@@ -358,3 +358,28 @@ def test_cli_fact_of_another_decision_is_no_traceback(capsys):
                          "--fact", "rating=met_all", "--fact", "increase_pct=5", "--fact", "step=1e10000000",
                          "--as-of", AS_OF, "--format", "json")
     assert code == 0 and json.loads(out)["value"]["new_salary"] == "93500"
+
+
+def test_whole_numbers_read_at_once_as_the_converter_reads_each(policies):
+    """The batch reads a column's many distinct salaries at once (facts.whole_numbers): for
+    every numeric fact of the bundled policies, around its bounds and its digit limit, the
+    values are the converter's own, type and digits alike, or None exactly where the
+    converter would refuse one of them (then each is read, and refused, one by one)."""
+    from policyengine.runtime.facts import Bad, converter, whole_numbers
+    numeric = [d for d in policies.facts.values() if d.type.kind in ("money", "decimal", "integer")]
+    assert len(numeric) > 10
+    for decl in numeric:
+        read, conv = whole_numbers(decl), converter(decl)
+        edges = [0, 1, -1, 10 ** 15, -10 ** 15, 10 ** 40]
+        for bound in (decl.minimum, decl.maximum):
+            if bound is not None and Decimal(str(bound)) == int(Decimal(str(bound))):
+                edges += [int(Decimal(str(bound))) + k for k in (-1, 0, 1)]
+        for ints in [edges[:1], edges[:3], [e for e in edges if abs(e) < 10 ** 10], edges] + [[e] for e in edges]:
+            got = read(ints, min(ints), max(ints))
+            try:
+                expected = [conv(v) for v in ints]
+            except Bad:
+                assert got is None, (decl.name, ints)
+                continue
+            assert got is not None and [(type(v), str(v)) for v in got] == [(type(v), str(v)) for v in expected], \
+                (decl.name, ints)
