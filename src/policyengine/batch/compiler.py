@@ -92,7 +92,7 @@ class PeriodCompiler:
         # the domain's columns and the constants are the same for every chunk of the period: the
         # first chunk computes them (and lists them for the paths), the others take them from `shared`
         self.shared = shared if domain is not None and shared is not None else {}
-        self.reuse = bool(self.shared)
+        self.reuse = "seen" in self.shared  # the period's first chunk has shared its columns (share())
         self.dom, self.nd = domain if domain is not None else (None, 0)  # each row's place in the domain, its size
         self._lifted: dict = {}
         self._nums: dict = {}
@@ -105,7 +105,7 @@ class PeriodCompiler:
         self.nodes: dict = {}
         self.rule_cols: dict = {}
         self.fact_cols: dict = {}
-        self.seen: list = list(self.shared.get("seen", ()))  # (Col, by_value): every column, for the paths
+        self.seen: list = []  # (Col, by_value, what it is): every column this chunk made or read, for the paths
         self.by_value: set = set()  # ids of expressions whose value picks a path (select keys)
         self.env = {AS_OF: day} if known_on is None else {AS_OF: day, KNOWN_ON: known_on}
 
@@ -136,7 +136,7 @@ class PeriodCompiler:
                         cols.append(_plain(self.rule(obj)))
                 col = self._apply(self._runner(fn, slots), cols)
             self.rule_cols[rule.id] = col
-            self.seen.append((col, False, ("rule", rule.id)))
+            self._saw((col, False, ("rule", rule.id)))
             if self.dom is not None and _of_the_period(col):
                 self.shared.setdefault("rules", {})[rule.id] = col
         return col
@@ -147,6 +147,22 @@ class PeriodCompiler:
             self.shared.setdefault("rules", {})
             self.shared.setdefault("nodes", {})
             self.shared["seen"] = [x for x in self.seen if isinstance(x[0], DCol)]
+
+    def _saw(self, entry) -> None:
+        """A column on this chunk's list for the paths; a domain column a later chunk made goes
+        on the period's list too, for the chunks that take it from `shared` without its subtree."""
+        self.seen.append(entry)
+        if self.reuse and isinstance(entry[0], DCol):
+            self.shared["seen"].append(entry)
+
+    def domain_columns(self) -> list:
+        """The domain columns the paths are told apart by: a later chunk takes the period's
+        whole list (every domain column any chunk of it made: one it took from `shared` may
+        stand for a subtree it never visited; telling rows apart by more columns than they
+        read is safe, by fewer is not), the first chunk its own."""
+        if self.reuse:
+            return self.shared["seen"]
+        return [x for x in self.seen if isinstance(x[0], DCol)]
 
     def _apply(self, fn, cols):
         """apply() once per combination: over the domain when every operand that varies is a
@@ -223,7 +239,7 @@ class PeriodCompiler:
     def expr(self, expr) -> Col:
         col = self._node(expr.node, expr.locate)
         if id(expr) in self.by_value:
-            self.seen.append((_plain(col), True, ("by", id(expr))))
+            self._saw((_plain(col), True, ("by", id(expr))))
         return col
 
     def _runner(self, fn, slots):
@@ -261,7 +277,7 @@ class PeriodCompiler:
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
                 col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
         self.nodes[id(node)] = col
-        self.seen.append((col, False, id(node)))
+        self._saw((col, False, id(node)))
         if self.dom is not None and _of_the_period(col):
             self.shared.setdefault("nodes", {})[id(node)] = col
         return col
@@ -427,7 +443,7 @@ class PeriodCompiler:
         col = self.fact_cols.get(name)
         if col is None:
             given = self.facts.get(name, Col.const(MISSING))
-            self.seen.append((given, False, ("fact", name)))  # given or not is a path of its own
+            self._saw((given, False, ("fact", name)))  # given or not is a path of its own
             col = given
             if name in self.presumed:
                 value = self.presumed[name]
@@ -445,8 +461,8 @@ class PeriodCompiler:
         clauses, missing facts and presumptions."""
         seen = self.seen if seen is None else seen
         sig, size = np.zeros(n, dtype=np.int64), 1
-        if self.dom is not None and any(isinstance(x[0], DCol) for x in seen):  # the domain's columns, once a combination
-            of_domain = [x for x in seen if isinstance(x[0], DCol)]
+        of_domain = self.domain_columns() if self.dom is not None and seen is self.seen else []
+        if of_domain:  # the domain's columns, once a combination
             which = tuple(id(x[0]) for x in of_domain)
             got = self.shared.get("signature")
             if got is None or got[0] != which:  # the period's chunks share their domain columns, so this
@@ -489,7 +505,8 @@ def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
     chunk holds them.  None when a column's classes are numbered for this chunk alone (which
     items of a list decided, an island's combinations)."""
     places, parts, done = [], [], set()
-    for col, by_value, ident in pc.seen:
+    domain = pc.domain_columns() if pc.dom is not None else []
+    for col, by_value, ident in domain + [x for x in pc.seen if not isinstance(x[0], DCol)]:
         if ident is None:
             if col.codes is None:
                 continue

@@ -566,6 +566,8 @@ class _Batch:
             path, rep = pcomp.paths(len(rows))
             pcomp.share()
         except (Unsupported, RecursionError) as exc:
+            if not pcomp.reuse:
+                shared.clear()  # a first chunk that did not finish shares nothing: the next one starts afresh
             reason = str(exc) if isinstance(exc, Unsupported) else "rules nested too deeply for the batch compiler"
             self.meta["fallbacks"].append({"rows": self._count(rows), "reason": reason})
             self._scalar_rows(rows)
