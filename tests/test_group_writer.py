@@ -144,17 +144,19 @@ def test_a_dead_writer_process_fails_its_waiters_and_the_next_submit_starts_anot
     acknowledged = [writer.append(ldp, rows(ldp, 1)[0])]
     dead = writer._link.proc
     with holding(log_target):
-        waiting = [writer.submit(ldp, r) for r in rows(ldp, 3, 1)]
+        sent = writer.submit(ldp, rows(ldp, 1, 1)[0])  # the process is idle: sent at once, and waits for the lock
+        queued = [writer.submit(ldp, r) for r in rows(ldp, 2, 2)]  # it is busy: these wait for its next group
         os.kill(dead.pid, signal.SIGKILL)  # only the process this test started, by its id
-        for f in waiting:
-            with pytest.raises(LogError, match="writer process stopped .* they were not logged"):
-                f.result(30)
+        with pytest.raises(LogError, match="writer process stopped .* they were not logged"):
+            sent.result(30)
+    acknowledged += [f.result(30) for f in queued]  # never sent to the dead process: the next one has them
     acknowledged.append(writer.append(ldp, rows(ldp, 1, 4)[0]))
     assert writer._link.proc.pid != dead.pid
     writer.close()
     with DecisionLog.open(log_target) as log:
-        assert log.verify() == Verification(True, 2)  # what was acknowledged, nothing else
-        assert [log.get(i)["seq"] for i in acknowledged] == [1, 2]
+        assert log.verify() == Verification(True, 4)  # what was acknowledged, nothing else
+        assert [log.get(i)["seq"] for i in acknowledged] == [1, 2, 3, 4]
+        assert [log.get(i)["subject"] for i in acknowledged[1:]] == [r["subject"] for r in rows(ldp, 3, 2)]
 
 
 def test_the_writer_process_leaves_signals_to_its_server(tmp_path, ldp):
@@ -216,3 +218,22 @@ def test_a_script_without_the_main_guard_is_not_run_again(tmp_path):
     assert out.stdout.count("script ran") == 1 and "id " in out.stdout
     with DecisionLog(tmp_path / "log.sqlite") as log:
         assert log.head()[0] == 1 and log.verify().ok
+
+
+def test_records_submitted_while_the_process_commits_go_in_one_message(tmp_path, ldp):
+    target = tmp_path / "log.sqlite"
+    writer = WriterProcess(target)
+    writer.append(ldp, rows(ldp, 1)[0])
+    link = writer._link
+    sent, send = [], link.conn.send_bytes
+    link.conn.send_bytes = lambda data: sent.append(data) or send(data)
+    with holding(target):
+        futures = [writer.submit(ldp, r) for r in rows(ldp, 5, 1)]
+        assert len(sent) == 1  # the first went at once; the process is busy with it, the others wait here
+    ids = [f.result(30) for f in futures]
+    writer.close()
+    messages = [pickle.loads(m) for m in sent[:-1]]  # the last is the stop
+    assert [[key for key, _, _ in items] for _, items in messages] == [[1], [2, 3, 4, 5]]
+    with DecisionLog(target) as log:
+        assert log.verify() == Verification(True, 6)
+        assert [log.get(i)["subject"] for i in ids] == [f"s{i}" for i in range(1, 6)]

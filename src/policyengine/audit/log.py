@@ -101,6 +101,7 @@ class DecisionLog(ChainedLog):
             problem = _not_a_log(conn)  # again, after any interrupted write was rolled back
             if problem:
                 raise LogError(f"{self.path}: {problem}")
+            _journal(conn)
         except sqlite3.Error as e:
             self.close()
             raise self._error(e) from None
@@ -256,6 +257,22 @@ class DecisionLog(ChainedLog):
             return [str(e)]
         found = [r[0] for r in rows]
         return [] if found == ["ok"] else found
+
+
+def _journal(conn: sqlite3.Connection) -> None:
+    """Write-ahead logging, synced at every commit.  A commit is then one append and one fsync
+    of the -wal file instead of the rollback journal's three fsyncs and a file deletion
+    (~0.6 ms instead of ~17 ms here, benchmarks/README.md, HTTP), and readers no longer wait
+    for a writer.  synchronous=FULL keeps the contract of chain.py: a commit has returned only
+    once the transaction is on disk, so a record id is never given out for a record a power
+    loss could take back.  The mode stays with the file; where it cannot be set (a file or
+    folder this process may not write, a file system without shared memory) the log stays
+    in the rollback journal, as durable."""
+    try:
+        conn.execute("PRAGMA journal_mode = WAL").fetchall()
+    except sqlite3.Error:
+        pass
+    conn.execute("PRAGMA synchronous = FULL")
 
 
 def _full(e: Exception) -> bool:
