@@ -201,7 +201,8 @@ def test_public_decisions_over_a_domain(policies, monkeypatch):
     monkeypatch.setattr(compiler, "VARIED", 30 if HEAVY else 3)  # a few values for the cases drawn
     monkeypatch.setattr(engine, "DOMAIN_SHARE", 1.0)
     monkeypatch.setattr(engine, "CHUNK_ROWS", 7)  # a period in several chunks: the first computes the domain's columns
-    monkeypatch.setattr(engine, "SLICE_ROWS", 11)  # and in several slices, a later one taking an earlier one's domain
+    # and in several slices, a later one taking an earlier one's domain (slices with more rows than VARIED)
+    monkeypatch.setattr(engine, "SLICE_ROWS", 97 if HEAVY else 11)
     made, reused = [], []
     domain = engine._Batch._domain
 
