@@ -28,7 +28,7 @@ from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter, whole_numbers
 from .arrow import to_arrow, value_columns
 from . import compiler
-from .columns import FAILED, MISSING, Col, DCol, Distinct, _combined, intern, value_key
+from .columns import FAILED, MISSING, POOL, Col, DCol, Distinct, _combined, intern, value_key
 from .compiler import PathBook, PeriodCompiler, Unsupported, path_keys
 from . import numbers
 from .answers import NUMERIC, Codes, Numbers
@@ -180,9 +180,9 @@ def _distinct(column, expected=()) -> tuple[np.ndarray, list]:
         if expected and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             return _in_set(arr, list(expected))
         if not pa.types.is_dictionary(arr.type):
-            arr = pc.dictionary_encode(arr)
+            arr = pc.dictionary_encode(arr, memory_pool=POOL)
         uniq = arr.dictionary.to_pylist() + [None]
-        indices = arr.indices.fill_null(len(uniq) - 1) if arr.indices.null_count else arr.indices
+        indices = pc.fill_null(arr.indices, len(uniq) - 1, memory_pool=POOL) if arr.indices.null_count else arr.indices
         codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return codes, uniq
     uniq, codes = intern(column)
@@ -201,14 +201,14 @@ def _in_set(arr, expected: list):
     """(codes, values) of texts looked up among the expected ones: a hash table of the few
     expected texts, not one of the column (which Arrow's allocator keeps as resident memory
     after the encoding).  What is not among them, a null included, is encoded apart."""
-    found = pc.index_in(arr, value_set=pa.array(expected, type=arr.type))
+    found = pc.index_in(arr, value_set=pa.array(expected, type=arr.type), memory_pool=POOL)
     if not found.null_count:
         return found.to_numpy().astype(np.int32, copy=False), expected + [None]
-    other = pc.is_null(found)
-    rest = pc.dictionary_encode(arr.filter(other))
+    other = pc.is_null(found, memory_pool=POOL)
+    rest = pc.dictionary_encode(pc.filter(arr, other, memory_pool=POOL), memory_pool=POOL)
     extra = rest.dictionary.to_pylist()
-    codes = found.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int32)
-    sub = rest.indices.fill_null(len(extra)).to_numpy(zero_copy_only=False).astype(np.int32)
+    codes = pc.fill_null(found, 0, memory_pool=POOL).to_numpy(zero_copy_only=False).astype(np.int32)
+    sub = pc.fill_null(rest.indices, len(extra), memory_pool=POOL).to_numpy(zero_copy_only=False).astype(np.int32)
     codes[other.to_numpy(zero_copy_only=False)] = sub + len(expected)
     return codes, expected + extra + [None]
 
@@ -225,11 +225,11 @@ def _small_range(arr):
     if not (pa.types.is_integer(typ) or pa.types.is_date32(typ)) or len(arr) == 0:
         return None
     ints = arr.view(pa.int32()) if pa.types.is_date32(typ) else arr
-    bounds = pc.min_max(ints)
+    bounds = pc.min_max(ints, memory_pool=POOL)
     lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
     if lo is None or hi - lo >= min(_SMALL_RANGE, len(arr)):
         return None
-    values = (ints.fill_null(lo) if ints.null_count else ints).to_numpy(zero_copy_only=False)
+    values = (pc.fill_null(ints, lo, memory_pool=POOL) if ints.null_count else ints).to_numpy(zero_copy_only=False)
     codes = np.empty(len(values), dtype=np.int32)
     np.subtract(values, lo, out=codes, casting="unsafe")  # one pass; the difference is below 4096
     span = hi - lo + 1
@@ -781,7 +781,7 @@ class _Batch:
                 [None if v is None else str(v) for v in subject], type=pa.string())
         by_status = dict.fromkeys(STATUSES, 0)
         if n:  # Arrow's count reads the int32 ids as they are (np.bincount would copy them to int64)
-            counts = pc.value_counts(outcome_ids)
+            counts = pc.value_counts(outcome_ids, memory_pool=POOL)
             for o, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
                 by_status[self.outcomes[o][0]] += c
         self.meta["statuses"] = by_status
