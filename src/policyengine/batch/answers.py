@@ -123,4 +123,4 @@ class Codes:
         mine = ids >= 0
         out[mine] = mapped[ids[mine]]
         out[ids == -1] = -1
-        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.distinct.values, ftype))
+        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.distinct.values, ftype), safe=False)

@@ -761,13 +761,13 @@ class _Batch:
         # per-row columns that follow from the path are dictionaries over the distinct outcomes:
         # 4 bytes a row, whatever the lists hold (Parquet output decodes them: batch/io.py)
         def per_outcome(values, typ):
-            return pa.DictionaryArray.from_arrays(outcome_ids, pa.array(values, type=typ))
+            return pa.DictionaryArray.from_arrays(outcome_ids, pa.array(values, type=typ), safe=False)  # ids made here
         columns["status"] = per_outcome([o[0] for o in self.outcomes], pa.string())
         undecided = self.value < 0
         vids = pa.array(self.value, mask=undecided) if undecided.any() else pa.array(self.value)  # no copy when all decided
         del undecided
         for name, arr in values.items():
-            columns[name] = pa.DictionaryArray.from_arrays(vids, arr)
+            columns[name] = pa.DictionaryArray.from_arrays(vids, arr, safe=False)  # value ids made here: no bounds pass
         if self.answers is not None:
             self._answer_columns(columns)
         self.value_columns = {k: columns[k] for k in values}
