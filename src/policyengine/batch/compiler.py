@@ -13,6 +13,8 @@ row of each path with the scalar engine and gives its answer to every row of the
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..errors import PolicyEngineError
@@ -107,6 +109,7 @@ class PeriodCompiler:
         self.fact_cols: dict = {}
         self.seen: list = []  # (Col, by_value, what it is): every column this chunk made or read, for the paths
         self.by_value: set = set()  # ids of expressions whose value picks a path (select keys)
+        self.domain_signature = None  # (its number, each domain element's signature), once paths() made it
         self.env = {AS_OF: day} if known_on is None else {AS_OF: day, KNOWN_ON: known_on}
 
     # -- values ------------------------------------------------------------------------------
@@ -468,10 +471,11 @@ class PeriodCompiler:
             if got is None or got[0] != which:  # the period's chunks share their domain columns, so this
                 per, size = _signature(of_domain, np.zeros(self.nd, dtype=np.int64), 1, self.memo)
                 per, _, size = factorize(per)  # at most nd signatures: the rows' part starts that small
-                got = (which, per, size, [x[0] for x in of_domain])  # (the columns kept: their ids stay theirs)
-                if self.shared is not None and self.dom is not None:
-                    self.shared["signature"] = got
-            _, per, size, _ = got
+                # (the columns kept: their ids stay theirs), and a number no other signature has
+                got = (which, per, size, [x[0] for x in of_domain], next(_SIGNATURES))
+                self.shared["signature"] = got
+            _, per, size, _, number = got
+            self.domain_signature = (number, per)
             sig = per[self.dom]
         sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
         if size <= 4 * n:  # few signatures possible: counted, not sorted (a longer count costs more than a sort)
@@ -485,6 +489,9 @@ class PeriodCompiler:
             return path, rep
         path, rep, _ = factorize(sig)
         return path, rep
+
+
+_SIGNATURES = itertools.count()  # numbers for the domain signatures a key may name
 
 
 class PathBook:
@@ -501,12 +508,16 @@ class PathBook:
 def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
     """A key for each path (`rep`: one row of each) that is the same in every chunk of the
     period: the outcome class, at the path's row, of every column that varies, by what the
-    column is.  Rows whose columns agree in class follow one path (see paths()), whichever
+    column is - the domain's columns all at once, by the period's signature of their classes
+    (paths()).  Rows whose columns agree in class follow one path (see paths()), whichever
     chunk holds them.  None when a column's classes are numbered for this chunk alone (which
     items of a list decided, an island's combinations)."""
     places, parts, done = [], [], set()
-    domain = pc.domain_columns() if pc.dom is not None else []
-    for col, by_value, ident in domain + [x for x in pc.seen if not isinstance(x[0], DCol)]:
+    if pc.domain_signature is not None:  # every domain column at once: the period's numbering of their classes
+        number, per = pc.domain_signature
+        places.append(book.places.setdefault(("domain", number), len(book.places)))
+        parts.append(per[pc.dom[rep]])
+    for col, by_value, ident in [x for x in pc.seen if not isinstance(x[0], DCol)]:
         if ident is None:
             if col.codes is None:
                 continue
@@ -519,7 +530,7 @@ def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
         elif col.codes is None:
             continue  # a constant of the period: the same in every chunk
         else:
-            codes = col.codes[pc.dom[rep]] if isinstance(col, DCol) else col.codes[rep]
+            codes = col.codes[rep]
             if by_value:  # by the value itself, which a select key picks a branch by
                 numbered = book.values
                 at = np.asarray([numbered.setdefault(value_key(col.uniq[c]), len(numbered)) for c in codes.tolist()],
