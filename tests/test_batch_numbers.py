@@ -217,3 +217,24 @@ def test_public_decisions_over_a_domain(policies, monkeypatch):
         _check(policies, decision, facts, days)
     assert sum(made) > 30  # the domain was used, for many decisions
     assert sum(reused) > 5, (sum(reused), sum(made))  # 17 in the everyday draw
+
+
+def test_a_record_field_store_widens_past_127_values():
+    """answers.Codes keeps a record field's codes in one byte a row while there are few
+    distinct values (a flag's two), and widens to four bytes past 127: every row keeps its own
+    value, whichever chunk wrote it, and rows decided by the scalar engine get theirs."""
+    from policyengine.batch.answers import NUMERIC, Codes
+    from policyengine.model.elements import Type
+    store = Codes(400)
+    first = Col(np.arange(100, dtype=np.int32), [f"v{i}" for i in range(100)])  # 100 values: one byte
+    store.write(np.arange(100), first)
+    assert store.ids.dtype == np.int8
+    second = Col(np.arange(200, dtype=np.int32) % 150, [f"w{i}" for i in range(150)])  # 250 in all: widened
+    store.write(np.arange(100, 300), second)
+    assert store.ids.dtype == np.int32
+    ids = np.full(400, NUMERIC, dtype=np.int32)
+    ids[300:350], ids[350:] = 0, -1  # rows with a value id of their own, and rows not decided
+    column = store.column(ids, ["x"], Type("text")).to_pylist()  # value id 0's field is "x"
+    assert column[:100] == [f"v{i}" for i in range(100)]
+    assert column[100:300] == [f"w{i % 150}" for i in range(200)]
+    assert column[300:350] == ["x"] * 50 and column[350:] == [None] * 50
