@@ -150,12 +150,15 @@ class PeriodCompiler:
             self.shared.setdefault("rules", {})
             self.shared.setdefault("nodes", {})
             self.shared["seen"] = [x for x in self.seen if isinstance(x[0], DCol)]
+            self.shared["listed"] = {(id(x[0]), x[1]) for x in self.shared["seen"]}
 
     def _saw(self, entry) -> None:
-        """A column on this chunk's list for the paths; a domain column a later chunk made goes
-        on the period's list too, for the chunks that take it from `shared` without its subtree."""
+        """A column on this chunk's list for the paths; a domain column a later chunk made (or
+        read: a fact) goes on the period's list too, once, for the chunks that take it from
+        `shared` without its subtree."""
         self.seen.append(entry)
-        if self.reuse and isinstance(entry[0], DCol):
+        if self.reuse and isinstance(entry[0], DCol) and (id(entry[0]), entry[1]) not in self.shared["listed"]:
+            self.shared["listed"].add((id(entry[0]), entry[1]))
             self.shared["seen"].append(entry)
 
     def domain_columns(self) -> list:
