@@ -144,19 +144,33 @@ def test_a_dead_writer_process_fails_its_waiters_and_the_next_submit_starts_anot
     acknowledged = [writer.append(ldp, rows(ldp, 1)[0])]
     dead = writer._link.proc
     with holding(log_target):
-        sent = writer.submit(ldp, rows(ldp, 1, 1)[0])  # the process is idle: sent at once, and waits for the lock
-        queued = [writer.submit(ldp, r) for r in rows(ldp, 2, 2)]  # it is busy: these wait for its next group
+        sent = [writer.submit(ldp, r) for r in rows(ldp, 3, 1)]  # sent at once; the first waits for the lock
         os.kill(dead.pid, signal.SIGKILL)  # only the process this test started, by its id
-        with pytest.raises(LogError, match="writer process stopped .* they were not logged"):
-            sent.result(30)
-    acknowledged += [f.result(30) for f in queued]  # never sent to the dead process: the next one has them
+        for f in sent:  # none was committed: none is acknowledged
+            with pytest.raises(LogError, match="writer process stopped .* they were not logged"):
+                f.result(30)
     acknowledged.append(writer.append(ldp, rows(ldp, 1, 4)[0]))
     assert writer._link.proc.pid != dead.pid
     writer.close()
     with DecisionLog.open(log_target) as log:
-        assert log.verify() == Verification(True, 4)  # what was acknowledged, nothing else
-        assert [log.get(i)["seq"] for i in acknowledged] == [1, 2, 3, 4]
-        assert [log.get(i)["subject"] for i in acknowledged[1:]] == [r["subject"] for r in rows(ldp, 3, 2)]
+        assert log.verify() == Verification(True, 2)  # what was acknowledged, nothing else
+        assert [log.get(i)["seq"] for i in acknowledged] == [1, 2]
+        assert log.get(acknowledged[1])["subject"] == "s4"
+
+
+def test_a_record_never_sent_to_a_dead_process_goes_to_the_next(log_target, ldp):
+    writer = WriterProcess(log_target)
+    writer.append(ldp, rows(ldp, 1)[0])
+    link = writer._link
+
+    def broken(data):
+        raise BrokenPipeError  # as if the process had gone; the link then stops it
+    link.conn.send_bytes = broken
+    rid = writer.append(ldp, rows(ldp, 1, 1)[0])  # its send failed: the next process has it
+    assert writer._link is not link
+    writer.close()
+    with DecisionLog.open(log_target) as log:
+        assert log.verify() == Verification(True, 2) and log.get(rid)["subject"] == "s1"
 
 
 def test_the_writer_process_leaves_signals_to_its_server(tmp_path, ldp):
@@ -220,20 +234,22 @@ def test_a_script_without_the_main_guard_is_not_run_again(tmp_path):
         assert log.head()[0] == 1 and log.verify().ok
 
 
-def test_records_submitted_while_the_process_commits_go_in_one_message(tmp_path, ldp):
+def test_records_submitted_while_the_process_commits_reach_it_and_share_its_next_transaction(tmp_path, ldp):
     target = tmp_path / "log.sqlite"
     writer = WriterProcess(target)
     writer.append(ldp, rows(ldp, 1)[0])
     link = writer._link
     sent, send = [], link.conn.send_bytes
     link.conn.send_bytes = lambda data: sent.append(data) or send(data)
+    groups = writer.groups
     with holding(target):
         futures = [writer.submit(ldp, r) for r in rows(ldp, 5, 1)]
-        assert len(sent) == 1  # the first went at once; the process is busy with it, the others wait here
+        assert len(sent) == 5  # each went at once, though the process is busy with the first
     ids = [f.result(30) for f in futures]
+    assert writer.groups - groups <= 2  # the first (alone, or with those already there), then the rest together
     writer.close()
     messages = [pickle.loads(m) for m in sent[:-1]]  # the last is the stop
-    assert [[key for key, _, _ in items] for _, items in messages] == [[1], [2, 3, 4, 5]]
+    assert [[key for key, _, _ in items] for _, items in messages] == [[1], [2], [3], [4], [5]]
     with DecisionLog(target) as log:
         assert log.verify() == Verification(True, 6)
         assert [log.get(i)["subject"] for i in ids] == [f"s{i}" for i in range(1, 6)]

@@ -209,12 +209,13 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder that hold
 class _Link:
     """One writer process, its pipe, and the thread that hears back from it.
 
-    A record is sent at once when the process is idle; while it is committing, records wait
-    here and go in one message when it reports that transaction, as it turns to its next:
-    one pickle and one write for them all instead of one each (a write per record costs the
-    serving thread ~30 µs in GIL hand-offs, benchmarks/README.md, HTTP), one read for the
-    process, and no wait on a timer.  The receiver thread settles the futures of each
-    transaction the process reports, and sends what queued meanwhile."""
+    Each record goes into the pipe as soon as it is submitted, also while the process is
+    committing: it then finds them waiting when it finishes, and commits them all in its
+    next transaction at once.  Holding them here until the process reported instead (one
+    message per transaction) left the process idle until the receiver thread got the GIL,
+    which a busy event loop gives up only every few ms: groups of 1 and 31 in turn, and the
+    server idle 30 % of the time waiting for them (benchmarks/README.md, HTTP).  The receiver
+    thread settles the futures of each transaction the process reports."""
 
     def __init__(self, owner: WriterProcess):
         self.owner, self.name = owner, _public(owner.target)
@@ -236,35 +237,30 @@ class _Link:
         self.dead = False
         self._keys = itertools.count()
         self._outbox: list[tuple] = []  # (key, policies, pickled record) not sent yet
-        self._inflight = 0  # records sent and not answered yet: the process is busy with them
         self._sent: set[str] = set()  # policy hashes whose files the process has
         self._receiver = threading.Thread(target=self._receive, name="policyengine-log-receiver", daemon=True)
         self._receiver.start()
 
     def put(self, policies, data: bytes, fut, loop) -> bool:
-        """Send a pickled record whose future (settled on `loop` if not None) is `fut`: now if
-        the process is idle, else with the next message; False if the process has died (nothing
-        was queued)."""
+        """Send a pickled record whose future (settled on `loop` if not None) is `fut`; False if
+        the process has died (nothing was queued)."""
         with self.lock:
             if self.dead:
                 return False
             key = next(self._keys)
             self.waiting[key] = (fut, loop)
             self._outbox.append((key, policies, data))
-            idle = not self._inflight
-        if idle:
-            self.flush()
+        self.flush()
         return True
 
     def flush(self) -> None:
-        """Send the outbox in one message.  If the process is gone (or the pipe broken, and it is
-        made to go), the receiver fails what it was sent, and what it never was goes to the next."""
+        """Send the outbox (what threads queued meanwhile too) in one message.  If the process is
+        gone (or the pipe broken, and it is made to go), the receiver fails what it was sent, and
+        what it never was goes to the next."""
         with self._sending:
             with self.lock:
                 queued, self._outbox = self._outbox, []
                 dead = self.dead
-                if not dead:
-                    self._inflight += len(queued)
             if not queued:
                 return
             if not dead:
@@ -277,12 +273,12 @@ class _Link:
                                                       pickle.HIGHEST_PROTOCOL))
                     self._sent.update(files)
                     return
-                except Exception:  # noqa: BLE001 - a broken pipe
-                    with self.lock:
-                        self.dead = True
-                    self.proc.kill()  # the receiver then sees the pipe close and fails every other waiter
-            with self.lock:
+                except Exception:  # noqa: BLE001 - a broken pipe: the process is made to go, below
+                    pass
+            with self.lock:  # taken back before the receiver can fail them as sent
+                self.dead = True
                 unsent = [(p, data, *self.waiting.pop(key)) for key, p, data in queued if key in self.waiting]
+            self.proc.kill()  # the receiver then sees the pipe close and fails every other waiter
         self.owner._resend(unsent)  # outside the lock: a thread's put holds the owner's lock, then this one
 
     def close(self) -> None:
@@ -303,9 +299,7 @@ class _Link:
                 committed, results = pickle.loads(self.conn.recv_bytes())
                 self.owner.groups += committed
                 with self.lock:
-                    self._inflight -= len(results)
                     done = [(self.waiting.pop(key, None), rid, exc) for key, rid, exc in results]
-                self.flush()  # the process looks for its next group now: what queued meanwhile goes
                 _settle_all([(*entry, rid, exc) for entry, rid, exc in done if entry is not None])
         except (EOFError, OSError):
             pass  # the process exited: after a stop, or died
