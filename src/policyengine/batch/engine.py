@@ -496,12 +496,16 @@ class _Batch:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
-            facts = {name: col.take(rows) for name, col in self.facts.items()}
+            # a few-valued fact is taken at the period's rows (its domain is found from them); a
+            # many-valued one (salaries) is taken once, at each chunk's rows, from the slice
+            many = {name for name, col in self.facts.items() if col.codes is not None and len(col.uniq) > compiler.VARIED}
+            facts = {name: col if name in many else col.take(rows) for name, col in self.facts.items()}
             domain, facts, shared = self._domain(facts, len(rows), key) if self.weight is None else (None, facts, {})
             for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
                 part = slice(start, start + CHUNK_ROWS)
                 local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
-                chunk = {k: c if isinstance(c, DCol) else c.take(local) for k, c in facts.items()}
+                chunk = {k: c if isinstance(c, DCol) else c.take(rows[part]) if k in many else c.take(local)
+                         for k, c in facts.items()}
                 self._decide_period(rows[part], chunk, None if domain is None else (domain[0][part], domain[1]),
                                     shared, self.books.setdefault(key, PathBook()))
 
