@@ -285,8 +285,9 @@ class _Batch:
                           if d.type.kind == "enum"}
             self.kinds = {name: d.type.kind for name, d in decls.items()}
             self.readers = {name: r for name, r in ((n, whole_numbers(d)) for n, d in decls.items()) if r is not None}
+            self.fact_names = {d.name for d in self.policies.facts.values()}  # every decision's
         self.num_memo = {}  # distinct values -> their fixed-point form, for the slice
-        known = self.policies._fact_names
+        known = self.fact_names
         for name, column in raw.items():
             if name in date_columns or name == SUBJECT:
                 continue
