@@ -201,15 +201,16 @@ _CMP = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, "
 
 
 def compare(op: str, a: Num, b: Num):
-    """A Col of True / False / MISSING / FAILED."""
+    """A Col of True / False, and MISSING / FAILED where an operand is not a value."""
     ai, bi, _ = _aligned(a, b)
     if ai is None:
         return None
-    codes = np.where(_CMP[op](ai, bi), 0, 1).astype(np.int32)
+    codes = np.logical_not(_CMP[op](ai, bi)).astype(np.int32)  # 0 true, 1 false
     state = _first(a.state, b.state)
-    if state is not None:
-        codes[state == UNKNOWN] = 2
-        codes[state == FAILURE] = 3
+    if state is None:  # every row a value: no outcome to carry (and nothing to look for in later passes)
+        return Col(codes, [True, False])
+    codes[state == UNKNOWN] = 2
+    codes[state == FAILURE] = 3
     return Col(codes, [True, False, MISSING, FAILED])
 
 
