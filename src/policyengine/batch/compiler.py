@@ -600,8 +600,11 @@ def _signature(cols, sig, size, memo: dict):
             continue
         if size * k >= 1 << 62:
             sig, _, size = factorize(sig)
-        if sig.dtype != np.int64 or not sig.flags.writeable:
+        wide = size * k >= 1 << 31  # int32 while the signatures fit: half the memory traffic
+        if wide and sig.dtype != np.int64:
             sig = sig.astype(np.int64)
+        elif not sig.flags.writeable or sig.dtype not in (np.int32, np.int64):
+            sig = sig.astype(np.int64 if wide else np.int32)
         sig *= k  # in place: no row-long temporaries
         sig += per_row
         size *= k
