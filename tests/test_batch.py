@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 pa = pytest.importorskip("pyarrow")
+np = pytest.importorskip("numpy")
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 from batch_cases import CaseMaker, batch_rows, same, scalar  # noqa: E402
@@ -152,3 +153,42 @@ def test_known_on_column(policies):
                                                         "known": ["2009-04-22", "2009-04-23"]},
                                 as_of="2009-06-01", known_on_column="known")
     assert t.column("value").to_pylist() == [Decimal("64497"), Decimal("65464")]
+
+
+def test_arrow_columns_with_nulls_are_facts_not_given(policies):
+    """An Arrow null is a fact not given, in every kind of column the batch reads: many
+    salaries (kept as numbers), a short range of steps, enum texts (with one that is not a
+    value), decimals and dates (a null day is the row's error).  Each row is evaluate()'s."""
+    rng = np.random.default_rng(3)
+    n = 1200
+    salary = rng.integers(84_000, 101_000, n).tolist()
+    rating = [["surpassed", "met_all", "met_most", "did_not_meet"][i] for i in rng.integers(0, 4, n)]
+    pct = [Decimal(int(i)) / 10 for i in rng.integers(0, 71, n)]
+    day = [dt.date(2007 + int(i), 4, 1) for i in rng.integers(0, 5, n)]
+    for i in range(0, n, 7):
+        salary[i] = None
+    for i in range(3, n, 11):
+        rating[i] = None
+    rating[5] = "excellent"  # not a rating: that row's error
+    for i in range(4, n, 13):
+        pct[i] = None
+    day[6] = None
+    table = pa.table({"level": ["PL-06"] * n, "salary": pa.array(salary, type=pa.int64()), "rating": rating,
+                      "increase_pct": pa.array(pct, type=pa.decimal128(6, 1)), "day": pa.array(day, type=pa.date32())})
+    got = batch_rows(policies.evaluate_batch("ldp.performance_pay", table, as_of_column="day"),
+                     policies.rule("ldp.performance_pay").type)
+    facts = [{k: v for k, v in (("level", "PL-06"), ("salary", s), ("rating", r), ("increase_pct", p)) if v is not None}
+             for s, r, p in zip(salary, rating, pct)]
+    statuses = set()
+    for i, (f, d) in enumerate(zip(facts, day)):
+        if d is None:
+            assert got[i]["status"] == "error" and "no date given" in got[i]["problems"][0], got[i]
+            continue
+        expected = scalar(policies, "ldp.performance_pay", f, d)
+        assert same(expected, got[i]), f"row {i + 1}: facts {f} as of {d}\n  evaluate(): {expected}\n  batch: {got[i]}"
+        statuses.add(expected["status"])
+    assert {"decided", "undetermined", "error"} <= statuses
+    steps = pa.table({"level": ["PL-03"] * 300, "step": pa.array([1, None, 3] * 100, type=pa.int64())})
+    t = policies.evaluate_batch("ldp.pay.annual_rate", steps, as_of="2008-06-01")
+    assert t.column("status").to_pylist()[:3] == ["decided", "undetermined", "decided"]
+    assert t.column("missing").to_pylist()[1] == ["step"]

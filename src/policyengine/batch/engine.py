@@ -183,7 +183,7 @@ def _distinct(column, expected=()) -> tuple[np.ndarray, list]:
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr, memory_pool=POOL)
         uniq = arr.dictionary.to_pylist() + [None]
-        indices = pc.fill_null(arr.indices, len(uniq) - 1, memory_pool=POOL) if arr.indices.null_count else arr.indices
+        indices = pc.fill_null(arr.indices, len(uniq) - 1) if arr.indices.null_count else arr.indices
         codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
         return codes, uniq
     uniq, codes = intern(column)
@@ -208,8 +208,8 @@ def _in_set(arr, expected: list):
     other = pc.is_null(found, memory_pool=POOL)
     rest = pc.dictionary_encode(pc.filter(arr, other, memory_pool=POOL), memory_pool=POOL)
     extra = rest.dictionary.to_pylist()
-    codes = pc.fill_null(found, 0, memory_pool=POOL).to_numpy(zero_copy_only=False).astype(np.int32)
-    sub = pc.fill_null(rest.indices, len(extra), memory_pool=POOL).to_numpy(zero_copy_only=False).astype(np.int32)
+    codes = pc.fill_null(found, 0).to_numpy(zero_copy_only=False).astype(np.int32)
+    sub = pc.fill_null(rest.indices, len(extra)).to_numpy(zero_copy_only=False).astype(np.int32)
     codes[other.to_numpy(zero_copy_only=False)] = sub + len(expected)
     return codes, expected + extra + [None]
 
@@ -230,7 +230,7 @@ def _small_range(arr):
     lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
     if lo is None or hi - lo >= min(_SMALL_RANGE, len(arr)):
         return None
-    values = (pc.fill_null(ints, lo, memory_pool=POOL) if ints.null_count else ints).to_numpy(zero_copy_only=False)
+    values = (pc.fill_null(ints, lo) if ints.null_count else ints).to_numpy(zero_copy_only=False)
     codes = np.empty(len(values), dtype=np.int32)
     np.subtract(values, lo, out=codes, casting="unsafe")  # one pass; the difference is below 4096
     span = hi - lo + 1
