@@ -192,3 +192,28 @@ def test_arrow_columns_with_nulls_are_facts_not_given(policies):
     t = policies.evaluate_batch("ldp.pay.annual_rate", steps, as_of="2008-06-01")
     assert t.column("status").to_pylist()[:3] == ["decided", "undetermined", "decided"]
     assert t.column("missing").to_pylist()[1] == ["step"]
+
+
+def test_many_salaries_are_read_as_numbers_and_a_bad_one_is_its_rows_error(policies):
+    """A column of many whole salaries is kept as numbers (no Python value made for each), by
+    range or by hash, from Arrow or from lists; one below the fact's minimum (0) sends the
+    column value by value, and only its rows are errors."""
+    from policyengine.batch.columns import WholeNumbers
+    base = {"level": "PL-06", "rating": "met_all", "increase_pct": 5}
+    wide = list(range(84_000, 84_000 + 600)) + [10 ** 12 + k for k in range(300)]  # a short range, then hashed
+    for salaries in (list(range(84_000, 85_000)), wide):
+        for data in ([dict(base, salary=s) for s in salaries], pa.table({**{k: [v] * len(salaries) for k, v in base.items()},
+                                                                          "salary": salaries})):
+            t = policies.evaluate_batch("ldp.performance_pay", data, as_of="2009-04-01")
+            assert metadata(t)["statuses"]["decided"] + metadata(t)["statuses"]["refused"] == len(salaries)
+            assert t.column("value.new_salary").to_pylist()[0] == Decimal(88_200)  # 84,000 x 1.05
+    salaries = list(range(84_000, 85_000))
+    salaries[10] = -5
+    t = policies.evaluate_batch("ldp.performance_pay", {**{k: [v] * 1000 for k, v in base.items()}, "salary": salaries},
+                                as_of="2009-04-01")
+    assert t.column("status").to_pylist().count("error") == 1 and t.column("status")[10].as_py() == "error"
+    assert "salary" in t.column("errors")[10].as_py()[0]["problem"]
+    values = WholeNumbers(np.asarray([5, 7]), Decimal, True)
+    assert len(values) == 3 and values[1] == Decimal(7) and type(values[0]) is Decimal
+    assert list(values)[2] is values[2] is values[-1]  # the last one: MISSING, the rows with none
+    assert values.classes().tolist() == [4, 4, 0]

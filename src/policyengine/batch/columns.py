@@ -74,6 +74,40 @@ class DCol(Col):
     __slots__ = ()
 
 
+class WholeNumbers:
+    """The distinct values of a column of many whole numbers (a slice's salaries), held as an
+    int64 array and made Python values (by `make`: as the fact's converter makes them) only
+    when one is read: the fixed-point kernels read the array, and a slice has tens of
+    thousands of them.  With `null`, a last value MISSING stands for the rows given none."""
+
+    __slots__ = ("ints", "make", "null", "_list")
+
+    def __init__(self, ints: np.ndarray, make, null: bool):
+        self.ints, self.make, self.null, self._list = ints, make, null, None
+
+    def __len__(self):
+        return len(self.ints) + self.null
+
+    def __getitem__(self, i):
+        if self._list is not None:
+            return self._list[i]
+        if self.null and i in (len(self.ints), -1):
+            return MISSING
+        return self.make(int(self.ints[i]))
+
+    def __iter__(self):
+        if self._list is None:
+            self._list = list(map(self.make, self.ints.tolist())) + ([MISSING] if self.null else [])
+        return iter(self._list)
+
+    def classes(self):
+        """columns.classes() of the values, without making them: every one a value."""
+        out = np.full(len(self), 4, dtype=np.int64)
+        if self.null:
+            out[-1] = 0
+        return out
+
+
 def value_key(v):
     """A key under which two values are the same value: 1, 1.0 (Decimal), True and "1" are
     four different values, and Decimal('1.0') is not Decimal('1') (they print differently)."""
@@ -207,6 +241,9 @@ def combination(cols) -> Col:
 def classes(col: Col, by_value: bool):
     """Per-row class of a column's outcome, for telling evaluation paths apart: unknown,
     failed, true, false, or a value (each distinct value, with by_value)."""
+    if isinstance(col.uniq, WholeNumbers):
+        cls = col.uniq.classes()
+        return np.where(cls == 4, 4 + np.arange(len(cls)), cls) if by_value else cls
     cls = []
     for v in col.uniq:
         if v is MISSING:

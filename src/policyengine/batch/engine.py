@@ -28,7 +28,7 @@ from ..runtime.evaluator import SUBJECT
 from ..runtime.facts import Bad, as_date, converter, whole_numbers
 from .arrow import to_arrow, value_columns
 from . import compiler
-from .columns import FAILED, MISSING, POOL, Col, DCol, Distinct, _combined, intern, value_key
+from .columns import FAILED, MISSING, POOL, Col, DCol, Distinct, WholeNumbers, _combined, intern, value_key
 from .compiler import PathBook, PeriodCompiler, Unsupported, path_keys
 from . import numbers
 from .answers import NUMERIC, Codes, Numbers
@@ -294,17 +294,17 @@ class _Batch:
             conv = converters.get(name)
             if conv is None and name in known:
                 continue  # a fact of another decision is left aside, as evaluate() does
+            many = self._many_numbers(name, column) if conv is not None else None
+            if many is not None:  # many whole numbers, every one sound: kept as numbers
+                self.facts[name] = many
+                continue
             codes, uniq = _distinct(column, self.texts.get(name, ()))
             if conv is None:
                 problem = f"unknown fact '{name}'{did_you_mean(name, converters)}"
                 given = [i for i, v in enumerate(uniq) if not _absent(v)]
                 self._bad_rows(codes, given, lambda i: (name, problem))
                 continue
-            values = self._whole_many(name, uniq)  # many whole numbers, every one sound
-            if values is None:
-                values = self._one_by_one(name, conv, codes, uniq)
-            self.facts[name] = Col(codes, values)
-            self._whole_numbers(name, self.facts[name], uniq)
+            self.facts[name] = Col(codes, self._one_by_one(name, conv, codes, uniq))
 
     def _one_by_one(self, name: str, conv, codes, uniq: list) -> list:
         """Each distinct value converted, a bad one's rows given its problem (and MISSING)."""
@@ -321,39 +321,51 @@ class _Batch:
         self._bad_rows(codes, bad, lambda i: (name, checked[i].problem))
         return [MISSING if isinstance(v, _Bad) else v for v in checked]
 
-    def _whole_many(self, name: str, uniq: list):
-        """The values of many distinct whole numbers (salaries) read at once, as the converter
-        reads each (facts.whole_numbers); None: read one by one (few, or not all whole numbers,
-        or some out of bounds: each is then refused with its own problem)."""
-        read = self.readers.get(name)
-        if read is None or len(uniq) <= compiler.VARIED:
+    def _many_numbers(self, name: str, column):
+        """The Col of a numeric fact given as many distinct whole numbers (salaries), its values
+        kept as numbers (columns.WholeNumbers) with their fixed-point form for the kernels: no
+        Python value is made for each.  None: read value by value (few values, not all whole
+        numbers, or one out of bounds: each is then refused with its own problem)."""
+        maker = self.readers.get(name)
+        if maker is None or len(column) <= compiler.VARIED:
             return None
-        given = [v for v in uniq if v is not None]
-        if not given or set(map(type, given)) != {int}:
+        if not isinstance(column, (pa.Array, pa.ChunkedArray)):
+            try:
+                column = pa.array(column, from_pandas=False)
+            except (pa.ArrowException, TypeError, ValueError, OverflowError):
+                return None  # not all whole numbers (a bool, a text, beyond int64)
+        arr = _one_array(column)
+        if not pa.types.is_integer(arr.type) or arr.null_count == len(arr):
             return None
-        values = read(given, min(given), max(given))
-        if values is None:
+        bounds = pc.min_max(arr, memory_pool=POOL)
+        lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+        make = maker(lo, hi)
+        if make is None or max(-lo, hi) >= LIMIT:
             return None
-        if len(given) == len(uniq):
-            return values
-        it = iter(values)
-        return [MISSING if v is None else next(it) for v in uniq]
-
-    def _whole_numbers(self, name: str, col: Col, raw: list) -> None:
-        """A numeric fact given as whole numbers: its fixed-point form (batch/numbers.py) taken
-        from the numbers as given, not from the Decimals its converter made of them, one by
-        one (a salary column has tens of thousands)."""
-        kind = self.kinds.get(name)
-        if kind not in ("money", "decimal", "integer") or len(col.uniq) <= compiler.VARIED:
-            return
-        given = [r for r, v in zip(raw, col.uniq) if v is not MISSING]
-        if not given or set(map(type, given)) != {int}:
-            return
-        ints = np.asarray([r if v is not MISSING else 0 for r, v in zip(raw, col.uniq)], dtype=np.int64)
-        if int(np.abs(ints).max()) >= LIMIT:
-            return
-        state = np.asarray([v is MISSING for v in col.uniq], dtype=np.int8)
-        self.num_memo[id(col.uniq)] = (col.uniq, (ints, 0, kind == "integer", state if state.any() else None))
+        ints = arr.cast(pa.int64()) if arr.type != pa.int64() else arr
+        if hi - lo < len(arr):  # a range no longer than the column: coded by subtraction, not hashed
+            values = np.arange(lo, hi + 1, dtype=np.int64)
+            raw = (pc.fill_null(ints, lo) if ints.null_count else ints).to_numpy(zero_copy_only=False)
+            codes = np.empty(len(raw), dtype=np.int32)
+            np.subtract(raw, lo, out=codes, casting="unsafe")
+        else:
+            encoded = pc.dictionary_encode(ints, memory_pool=POOL)
+            values = encoded.dictionary.to_numpy(zero_copy_only=False)
+            indices = pc.fill_null(encoded.indices, 0) if arr.null_count else encoded.indices
+            codes = indices.to_numpy(zero_copy_only=False).astype(np.int32)  # (the nulls' codes are set below)
+        if len(values) <= compiler.VARIED:
+            return None
+        null = bool(arr.null_count)
+        if null:
+            codes[np.asarray(arr.is_null())] = len(values)
+        uniq = WholeNumbers(values, make, null)
+        table = np.append(values, 0) if null else values
+        state = None
+        if null:
+            state = np.zeros(len(table), dtype=np.int8)
+            state[-1] = numbers.UNKNOWN
+        self.num_memo[id(uniq)] = (uniq, (table, 0, self.kinds[name] == "integer", state))
+        return Col(codes, uniq)
 
     def _converters(self):
         """The decision's facts, each with its converter (the ones evaluate() uses)."""

@@ -88,8 +88,11 @@ def of(col, n: int, memo: dict):
     ints, scale, is_int, state = table
     if col.codes is None:
         return Num(np.full(n, ints[0], dtype=np.int64), scale, is_int,
-                   None if state is None else np.full(n, state[0], dtype=np.int8))
-    return Num(ints[col.codes], scale, is_int, None if state is None else state[col.codes])
+                   None if state is None or not state[0] else np.full(n, state[0], dtype=np.int8))
+    if state is not None:  # a value no row holds (the null every input column lists) is no state
+        per_row = state[col.codes]
+        state = per_row if per_row.any() else None
+    return Num(ints[col.codes], scale, is_int, state)
 
 
 def _per_value(uniq):

@@ -264,10 +264,10 @@ def converter(decl: FactDecl):
 
 def whole_numbers(decl: FactDecl):
     """For a numeric fact, a reader of many whole numbers at once (a batch's distinct
-    salaries): `read(ints, least, greatest)` gives what `converter(decl)` gives each (an int
-    for an integer fact, its Decimal otherwise) when the least and greatest are within the
-    fact's digits and its bounds, else None - then each is converted, and refused, one by one.
-    None for a fact of another kind."""
+    salaries): `maker(least, greatest)` gives the function that makes each of them what
+    `converter(decl)` makes it (int for an integer fact, Decimal otherwise) when the least and
+    greatest are within the fact's digits and its bounds, else None - then each is converted,
+    and refused, one by one.  None for a fact of another kind."""
     kind = decl.type.kind
     if kind not in ("money", "decimal", "integer"):
         return None
@@ -278,11 +278,11 @@ def whole_numbers(decl: FactDecl):
         lo = hi = None
     make = int if kind == "integer" else Decimal
 
-    def read(ints: list, least: int, greatest: int):
+    def maker(least: int, greatest: int):
         if not -limit < least <= greatest < limit or (lo is not None and least < lo) or (hi is not None and greatest > hi):
             return None
-        return list(map(make, ints))
-    return read
+        return make
+    return maker
 
 
 def _bound(raw, kind):
