@@ -100,7 +100,7 @@ class PeriodCompiler:
         self._nums: dict = {}
         self.numeric = numeric  # may a column be a Num (or Rec): numbers kept as numbers
         self.memo = {} if memo is None else memo  # distinct values -> their fixed-point form
-        self.visits = np.zeros(n, dtype=np.int64)  # at most this many quantifier visits per row (limits.MAX_STEPS)
+        self.visits = 0  # at most this many quantifier visits per row (limits.MAX_STEPS): 0, or per row once a list is met
         self.facts = facts  # fact name -> Col of the values given (MISSING where not)
         self.presumed = presumed  # fact name -> presumed value (presumptions applied)
         self.as_of = as_of
@@ -328,7 +328,7 @@ class PeriodCompiler:
     def _count_visits(self, records: Col) -> np.ndarray:
         """Each row's list length (0 when not known), added to the row's bound on visits."""
         per_row = self._list_facts(records)[0]
-        self.visits += per_row
+        self.visits = self.visits + per_row
         return per_row
 
     def _list_facts(self, records: Col):

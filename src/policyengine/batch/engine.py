@@ -496,8 +496,11 @@ class _Batch:
         """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
         then whether the decision is in force, then the facts."""
         period_of = self._periods()
-        for key in (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist():
-            rows = np.flatnonzero(period_of == key)
+        counts = np.bincount(period_of + 1)
+        order = np.argsort(period_of, kind="stable")  # each period's rows in order, all periods in one sort
+        ends = np.cumsum(counts)
+        for key in (np.flatnonzero(counts) - 1).tolist():
+            rows = order[ends[key + 1] - counts[key + 1]:ends[key + 1]]
             if key < 0:
                 self._errors_of(rows, dates_only=True)
                 continue
@@ -579,7 +582,7 @@ class _Batch:
                                numeric=numeric, memo=self.num_memo, domain=domain, shared=shared)
         try:
             col = pcomp._rows(pcomp.rule(self.rule))
-            if pcomp.visits.max(initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
+            if np.max(pcomp.visits, initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
                 raise Unsupported("lists long enough that the evaluation's step budget may run out")
             path, rep = pcomp.paths(len(rows))
             pcomp.share()
@@ -624,24 +627,24 @@ class _Batch:
                 book.outcomes[keys[p]] = int(path_outcome[p])
         self.outcome[rows] = path_outcome[path]
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
-        row_decided = decided[path]
+        every = bool(decided.all())  # (every path decided: no row-long mask to make)
+        row_decided = None if every else decided[path]
         if numeric:
-            every = bool(row_decided.all())
-            mine = np.flatnonzero(row_decided)
+            mine = None if every else np.flatnonzero(row_decided)
             if not self._store(rows + self.offset if every else rows[mine] + self.offset,
                                col if every else col.take(mine)):  # beyond int64 at the field's scale
                 self.meta["fallbacks"].append({"rows": len(rows), "reason": "numbers too large for the fixed-point store"})
                 self._scalar_rows(rows)
                 return
-            self.value[rows] = np.where(row_decided, NUMERIC, -1)
-            self.meta["numeric_rows"] += len(mine)
+            self.value[rows] = NUMERIC if every else np.where(row_decided, NUMERIC, -1)
+            self.meta["numeric_rows"] += len(rows) if every else len(mine)
         else:
-            self.value[rows] = np.where(row_decided, value_ids[local], -1)
+            self.value[rows] = value_ids[local] if every else np.where(row_decided, value_ids[local], -1)
         if redo:
             redone = np.isin(path, np.asarray(redo))
             again = rows[redone]
             if numeric:
-                self.meta["numeric_rows"] -= int(row_decided[redone].sum())
+                self.meta["numeric_rows"] -= int(row_decided[redone].sum())  # (a path redone is not decided: not every)
             self._scalar_rows(again)
             self.meta["columnar_rows"] -= self._count(again)
         self.meta["columnar_rows"] += self._count(rows)
