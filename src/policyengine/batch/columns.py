@@ -205,12 +205,24 @@ def _combined(cols):
     return key, dense, size
 
 
-def apply(fn, cols) -> Col:
-    """fn(values) for every row, computed once per distinct combination of the operands."""
+MEMO_VALUES = 64  # apply() keeps its results when its operands have at most this many distinct values in all
+
+
+def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
+    """fn(values) for every row, computed once per distinct combination of the operands.
+    With `memo`, the results over few values are kept under `ident` and the operands' values,
+    for another call of the same fn (a later chunk of the period)."""
     key, dense, size = _combined(cols)
     if key is None:
         return Col.const(fn(tuple(c.uniq[0] for c in cols)))
     if dense and size <= DENSE_COMBINATIONS and size <= len(key):  # fewer combinations than rows
+        known = None
+        if memo is not None and sum(len(c.uniq) for c in cols) <= MEMO_VALUES:
+            known = (ident, tuple((c.codes is None, tuple(map(value_key, c.uniq))) for c in cols))
+            got = memo.get(known)
+            if got is not None:
+                uniq, mapping = got
+                return Col(mapping[key], uniq) if len(uniq) > 1 else Col.const(uniq[0])
         varying = [i for i, c in enumerate(cols) if c.codes is not None]
         base = [c.uniq[0] for c in cols]
         results = []
@@ -220,6 +232,8 @@ def apply(fn, cols) -> Col:
                 vals[i] = v
             results.append(fn(tuple(vals)))
         uniq, mapping = intern(results)
+        if known is not None:
+            memo[known] = (uniq, mapping)
         return Col(mapping[key], uniq) if len(uniq) > 1 else Col.const(uniq[0])
     inverse, first, _ = factorize(key)
     results = [fn(tuple(c.uniq[0] if c.codes is None else c.uniq[c.codes[r]] for c in cols))

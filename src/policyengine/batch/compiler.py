@@ -89,8 +89,10 @@ class PeriodCompiler:
     """Columns of one decision's rules for rows of one period (and one "as known on" period)."""
 
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
-                 numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None):
+                 numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None,
+                 book: "PathBook | None" = None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        self.book = book  # what the period has worked out in its earlier chunks (closures, few-valued results)
         # the domain's columns and the constants are the same for every chunk of the period: the
         # first chunk computes them (and lists them for the paths), the others take them from `shared`
         self.shared = shared if domain is not None and shared is not None else {}
@@ -128,7 +130,7 @@ class PeriodCompiler:
                 self.by_value.add(id(version.body.on))
             col = self._numeric_rule(rule, version) if self.numeric and version is not None else None
             if col is None:
-                fn = rc._rule(rule)
+                fn, record = self._compiled(("rule", rule.id), lambda: (rc._rule(rule), record))
                 slots, cols = [], []
                 for kind, obj in record:
                     if kind == "expr":
@@ -137,7 +139,7 @@ class PeriodCompiler:
                     else:
                         slots.append(("rule", obj.id))
                         cols.append(_plain(self.rule(obj)))
-                col = self._apply(self._runner(fn, slots), cols)
+                col = self._apply(self._runner(fn, slots), cols, ("rule", rule.id))
             self.rule_cols[rule.id] = col
             self._saw((col, False, ("rule", rule.id)))
             if self.dom is not None and _of_the_period(col):
@@ -170,14 +172,26 @@ class PeriodCompiler:
             return self.shared["seen"]
         return [x for x in self.seen if isinstance(x[0], DCol)]
 
-    def _apply(self, fn, cols):
+    def _compiled(self, key, compile_it):
+        """A scalar closure compiled once a period: its rules and tables are the period's, so
+        the period's later chunks take it from the book."""
+        if self.book is None:
+            return compile_it()
+        got = self.book.compiled.get(key)
+        if got is None:
+            got = self.book.compiled[key] = compile_it()
+        return got
+
+    def _apply(self, fn, cols, ident):
         """apply() once per combination: over the domain when every operand that varies is a
-        domain column, else over the rows (domain columns gathered to them)."""
+        domain column, else over the rows (domain columns gathered to them).  `ident` (what
+        is computed: a node, a rule) names its results over few values in the period's book."""
+        results = None if self.book is None else self.book.results
         varying = [c for c in cols if c.codes is not None]
         if varying and all(isinstance(c, DCol) for c in varying):
-            out = apply(fn, cols)
+            out = apply(fn, cols, results, ident)
             return out if out.codes is None else DCol(out.codes, out.uniq)
-        out = apply(fn, [self._rows(c) for c in cols])
+        out = apply(fn, [self._rows(c) for c in cols], results, ident)
         return self._local(out) if varying else out
 
     def _local(self, col):
@@ -278,10 +292,11 @@ class PeriodCompiler:
         else:
             col = self._kernel(node, where) if self.numeric else None
             if col is None:
-                handler = getattr(_OneNode("none", None, self._table_version, where, None), "_" + type(node).__name__)
-                fn = handler(node)
+                fn = self._compiled(id(node), lambda: getattr(  # (kept by the book: it holds no column of this chunk)
+                    _OneNode("none", None, _versions_on(self.day, self.known_on), where, None), "_" + type(node).__name__)(node))
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
-                col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids])
+                col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids],
+                                  id(node))
         self.nodes[id(node)] = col
         self._saw((col, False, id(node)))
         if self.dom is not None and _of_the_period(col):
@@ -498,14 +513,17 @@ _SIGNATURES = itertools.count()  # numbers for the domain signatures a key may n
 
 
 class PathBook:
-    """The paths a period of validity has decided, across its chunks (and the input's
-    slices): each path's answer under a key that does not depend on the chunk, so a path met
-    again is not evaluated again."""
+    """What a period of validity has worked out, across its chunks (and the input's slices):
+    the paths it has decided, each path's answer under a key that does not depend on the
+    chunk, so a path met again is not evaluated again; and the scalar closures of its rules
+    and nodes with their results over few distinct values, which are the period's too."""
 
     def __init__(self):
         self.places: dict = {}  # what a column is (its node, rule or fact) -> its place in a key
         self.values: dict = {}  # a select key's value (value_key) -> its number in a key
         self.outcomes: dict = {}  # key -> the path's outcome (the engine's; -1: decided row by row)
+        self.compiled: dict = {}  # ("rule", id) or a node's id -> its closure (and, for a rule, what it reads)
+        self.results: dict = {}  # (rule or node, its operands' values) -> apply()'s distinct results and mapping
 
 
 def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
@@ -642,6 +660,11 @@ class _ItemCompiler(PeriodCompiler):
                 col = Col(codes[self.source], uniq)
             self.fields[n.ref[1]] = col
         return col
+
+
+def _versions_on(day, known_on):
+    """The table versions of a period, for a closure the period's book keeps."""
+    return lambda table: table.version_at(day, known_on)
 
 
 def _of_the_period(col) -> bool:

@@ -496,11 +496,8 @@ class _Batch:
         """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
         then whether the decision is in force, then the facts."""
         period_of = self._periods()
-        counts = np.bincount(period_of + 1)
-        order = np.argsort(period_of, kind="stable")  # each period's rows in order, all periods in one sort
-        ends = np.cumsum(counts)
-        for key in (np.flatnonzero(counts) - 1).tolist():
-            rows = order[ends[key + 1] - counts[key + 1]:ends[key + 1]]
+        for key in (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist():
+            rows = np.flatnonzero(period_of == key)  # (a pass a period is faster than one sort: periods are few)
             if key < 0:
                 self._errors_of(rows, dates_only=True)
                 continue
@@ -579,7 +576,7 @@ class _Batch:
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
         numeric = self.weight is None  # (where cases stand for rows: codes only)
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
-                               numeric=numeric, memo=self.num_memo, domain=domain, shared=shared)
+                               numeric=numeric, memo=self.num_memo, domain=domain, shared=shared, book=book)
         try:
             col = pcomp._rows(pcomp.rule(self.rule))
             if np.max(pcomp.visits, initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
