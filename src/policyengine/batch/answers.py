@@ -114,7 +114,7 @@ class Codes:
 
     def write(self, rows, col) -> bool:
         mapped = self._mapped(col.uniq)
-        self.ids[rows] = mapped[0] if col.codes is None else mapped[col.codes]
+        self.ids[rows] = mapped[0] if col.codes is None else np.take(mapped, col.codes)
         return True
 
     def column(self, ids, theirs: list, ftype):

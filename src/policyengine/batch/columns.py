@@ -55,7 +55,7 @@ class Col:
 
     def take(self, rows):
         """The column for a subset of the rows (indices)."""
-        return self if self.codes is None else Col(self.codes[rows], self.uniq)
+        return self if self.codes is None else Col(np.take(self.codes, rows), self.uniq)
 
     def values(self, n):
         """The Python value of every row (for tests and small outputs)."""
@@ -222,7 +222,7 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
             got = memo.get(known)
             if got is not None:
                 uniq, mapping = got
-                return Col(mapping[key], uniq) if len(uniq) > 1 else Col.const(uniq[0])
+                return Col(np.take(mapping, key), uniq) if len(uniq) > 1 else Col.const(uniq[0])
         varying = [i for i, c in enumerate(cols) if c.codes is not None]
         base = [c.uniq[0] for c in cols]
         results = []
@@ -234,12 +234,12 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
         uniq, mapping = intern(results)
         if known is not None:
             memo[known] = (uniq, mapping)
-        return Col(mapping[key], uniq) if len(uniq) > 1 else Col.const(uniq[0])
+        return Col(np.take(mapping, key), uniq) if len(uniq) > 1 else Col.const(uniq[0])
     inverse, first, _ = factorize(key)
     results = [fn(tuple(c.uniq[0] if c.codes is None else c.uniq[c.codes[r]] for c in cols))
                for r in first.tolist()]
     uniq, mapping = intern(results)
-    return Col(mapping[inverse], uniq) if len(uniq) > 1 else Col.const(uniq[0])
+    return Col(np.take(mapping, inverse), uniq) if len(uniq) > 1 else Col.const(uniq[0])
 
 
 def combination(cols) -> Col:

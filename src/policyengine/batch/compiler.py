@@ -218,7 +218,7 @@ class PeriodCompiler:
             return col
         got = self._lifted.get(id(col))
         if got is None:
-            got = self._lifted[id(col)] = (col, Col(col.codes[self.dom], col.uniq))
+            got = self._lifted[id(col)] = (col, Col(np.take(col.codes, self.dom), col.uniq))
         return got[1]
 
     def _numeric_rule(self, rule, version):
@@ -246,7 +246,7 @@ class PeriodCompiler:
                                                for v in req.uniq):
                 return None
             marks = np.asarray([0 if v is True else 1 if v is MISSING else 2 for v in req.uniq], dtype=np.int8)
-            per_row = np.full(self.n, marks[0], dtype=np.int8) if req.codes is None else marks[req.codes]
+            per_row = np.full(self.n, marks[0], dtype=np.int8) if req.codes is None else np.take(marks, req.codes)
             held = per_row if held is None else np.maximum(held, per_row)
         if held is None or not held.any():
             return value
@@ -494,7 +494,7 @@ class PeriodCompiler:
                 self.shared["signature"] = got
             _, per, size, _, number = got
             self.domain_signature = (number, per)
-            sig = per[self.dom]
+            sig = np.take(per, self.dom)
         sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
         if size <= 4 * n:  # few signatures possible: counted, not sorted (a longer count costs more than a sort)
             counts = np.bincount(sig, minlength=size)
@@ -612,7 +612,7 @@ def _signature(cols, sig, size, memo: dict):
             else:
                 k, cm = _compact(_classes(col, by_value, memo))
                 # a class per distinct value (a flag's true / false / unknown): the codes are the classes
-                kinds, per_row = range(k), col.codes if cm is None else cm[col.codes]
+                kinds, per_row = range(k), col.codes if cm is None else np.take(cm, col.codes)
         k = len(kinds)
         if k <= 1:
             continue

@@ -34,16 +34,21 @@ class Num:
     """A numeric column: ints (0 where a row is not a value), scale, the values' Python type,
     and each row's state (None: every row is a value)."""
 
-    __slots__ = ("ints", "scale", "is_int", "state")
+    __slots__ = ("ints", "scale", "is_int", "state", "_bound")
 
     def __init__(self, ints, scale: int, is_int: bool, state=None):
         self.ints, self.scale, self.is_int, self.state = ints, scale, is_int, state
+        self._bound = None
 
     def take(self, rows) -> "Num":
-        return Num(self.ints[rows], self.scale, self.is_int, None if self.state is None else self.state[rows])
+        return Num(np.take(self.ints, rows), self.scale, self.is_int,
+                   None if self.state is None else np.take(self.state, rows))
 
     def bound(self) -> int:
-        return int(np.abs(self.ints).max(initial=0))
+        """The largest magnitude (kept: the kernels ask it of an operand more than once)."""
+        if self._bound is None:
+            self._bound = int(max(self.ints.max(), -self.ints.min())) if len(self.ints) else 0
+        return self._bound
 
     def python(self, i: int):
         """The Python value of an unscaled integer of this column (a Decimal with no trailing
@@ -90,9 +95,9 @@ def of(col, n: int, memo: dict):
         return Num(np.full(n, ints[0], dtype=np.int64), scale, is_int,
                    None if state is None or not state[0] else np.full(n, state[0], dtype=np.int8))
     if state is not None:  # a value no row holds (the null every input column lists) is no state
-        per_row = state[col.codes]
+        per_row = np.take(state, col.codes)
         state = per_row if per_row.any() else None
-    return Num(ints[col.codes], scale, is_int, state)
+    return Num(np.take(ints, col.codes), scale, is_int, state)
 
 
 def _per_value(uniq):
@@ -142,7 +147,7 @@ def _first(*states):
     for s in states:
         if s is None:
             continue
-        out = s if out is None else np.where(out != VALUE, out, s)
+        out = s if out is None else out + (out == VALUE) * s  # (no where(): a branch a row)
     return out
 
 
@@ -150,7 +155,7 @@ def _result(ints, scale, is_int, state):
     if scale > MAX_SCALE:
         return None
     if state is not None:
-        ints = np.where(state == VALUE, ints, 0)
+        ints = ints * (state == VALUE)
     return Num(ints, scale, is_int, state)
 
 
@@ -224,8 +229,10 @@ def extreme(function: str, a: Num, b: Num):
     ai, bi, scale = _aligned(a, b)
     if ai is None:
         return None
-    pick_b = bi < ai if function == "min" else bi > ai
-    return _result(np.where(pick_b, bi, ai), scale, a.is_int, _first(a.state, b.state))
+    # Python's min/max pick b only when it is beyond a; between integers at one scale the
+    # number picked is the same either way
+    out = np.minimum(ai, bi) if function == "min" else np.maximum(ai, bi)
+    return _result(out, scale, a.is_int, _first(a.state, b.state))
 
 
 def round_to(a: Num, to):
@@ -271,9 +278,11 @@ def choose(cond: Col, a: Num, b: Num):
     if ai is None:
         return None
     table = np.asarray(table, dtype=np.int8)
-    pick = np.full(len(ai), table[0], dtype=np.int8) if cond.codes is None else table[cond.codes]
+    pick = np.full(len(ai), table[0], dtype=np.int8) if cond.codes is None else np.take(table, cond.codes)
     then = pick == 3
-    ints = np.where(then, ai, bi)
+    ints = bi + (ai - bi) * then  # |a - b| < 2 LIMIT: no overflow, and no where() (a branch a row)
+    if a.state is None and b.state is None and not (table < 3).any():
+        return _result(ints, scale, a.is_int, None)  # every row a value: the branch taken is one
     sa = np.zeros(len(ai), dtype=np.int8) if a.state is None else a.state
     sb = np.zeros(len(ai), dtype=np.int8) if b.state is None else b.state
     state = np.where(then, sa, np.where(pick == 4, sb, pick)).astype(np.int8)
@@ -314,4 +323,4 @@ def state_of(col, n: int):
                        dtype=np.int8)
     if not marks.any():
         return None
-    return np.full(n, marks[0], dtype=np.int8) if col.codes is None else marks[col.codes]
+    return np.full(n, marks[0], dtype=np.int8) if col.codes is None else np.take(marks, col.codes)
