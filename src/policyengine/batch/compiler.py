@@ -501,7 +501,7 @@ class PeriodCompiler:
             present = np.flatnonzero(counts)
             remap = np.empty(size, dtype=np.int64)
             remap[present] = np.arange(len(present))
-            path = remap[sig]
+            path = np.take(remap, sig)
             rep = np.empty(len(present), dtype=np.int64)
             rep[path] = np.arange(n)
             return path, rep

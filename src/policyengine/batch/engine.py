@@ -445,7 +445,7 @@ class _Batch:
         present = np.flatnonzero(counts)
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
-        case_of = remap[key]
+        case_of = np.take(remap, key)
         reps = np.empty(len(present), dtype=np.int64)
         reps[case_of] = np.arange(self.n, dtype=np.int32)  # a row of each case (the last: the last write wins)
         return case_of, reps, counts[present]
@@ -472,7 +472,7 @@ class _Batch:
                 in_force[mark] = self.policies.plan_for(self.decision, d, "none", self.presume, on).error is None
             stands_for = mark if mark >= 0 and in_force[mark] else -1 - i  # its period, or the day itself
             per_day[i] = place.setdefault(stands_for, len(place))
-        return Col(per_day[day.codes], range(len(place)))
+        return Col(np.take(per_day, day.codes), range(len(place)))
 
     def _reads_as_of(self) -> bool:
         """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
@@ -548,7 +548,7 @@ class _Batch:
             if col is None:
                 continue
             marks = self._marks(col.uniq, bounds)
-            per_row = np.full(self.n, marks[0]) if col.codes is None else marks[col.codes]
+            per_row = np.full(self.n, marks[0]) if col.codes is None else np.take(marks, col.codes)
             bad |= per_row < 0
             keys = keys * radix + per_row + 1
         keys[bad] = -1
@@ -622,7 +622,7 @@ class _Batch:
                 path_outcome[p] = self._intern_outcome(outcome, d)
             if keys is not None:
                 book.outcomes[keys[p]] = int(path_outcome[p])
-        self.outcome[rows] = path_outcome[path]
+        self.outcome[rows] = np.take(path_outcome, path)
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         every = bool(decided.all())  # (every path decided: no row-long mask to make)
         row_decided = None if every else decided[path]
@@ -666,7 +666,7 @@ class _Batch:
             return None, facts, {}
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
-        dom = remap[key]
+        dom = np.take(remap, key)
         reps = np.empty(len(present), dtype=np.int32)
         reps[dom] = np.arange(n, dtype=np.int32)
         combos = list(zip(*([value_key(c.uniq[i]) for i in c.codes[reps].tolist()] for c in few.values())))
@@ -674,7 +674,7 @@ class _Batch:
         known = self.domains.get(period)
         if known is not None and known[0] == names and all(x in known[1] for x in combos):
             place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
-            return (place[dom], len(known[1])), {**facts, **known[2]}, known[3]
+            return (np.take(place, dom), len(known[1])), {**facts, **known[2]}, known[3]
         out = dict(facts)
         for k, c in few.items():
             out[k] = DCol(c.codes[reps], c.uniq)
