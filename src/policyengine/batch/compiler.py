@@ -205,8 +205,11 @@ class PeriodCompiler:
         got = self._nums.get(id(col))
         if got is None:
             if isinstance(col, DCol):  # over the domain, then to the rows: one row-long gather, not two
-                num = N.of(col, len(col.codes), self.memo)
-                num = None if num is None else num.take(self.dom)
+                nums = self.shared.setdefault("nums", {})  # (the domain's numbers, for the period's chunks)
+                over = nums.get(id(col))
+                if over is None or over[0] is not col:
+                    over = nums[id(col)] = (col, N.of(col, len(col.codes), self.memo))
+                num = None if over[1] is None else over[1].take(self.dom)
             else:
                 num = N.of(self._rows(col), self.n, self.memo)
             got = self._nums[id(col)] = (col, num)
