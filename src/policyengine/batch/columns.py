@@ -38,6 +38,7 @@ MISSING = _Sentinel("MISSING")  # unknown: a fact not given (or a gap) that woul
 FAILED = _Sentinel("FAILED")  # refused, a conflict, or an error: the representative says which
 
 DENSE_COMBINATIONS = 4096  # up to this many combinations, every one is computed (no sort)
+SMALL_KEYS = 2048  # keys factorized by np.unique up to this many
 _KEY_LIMIT = 1 << 62
 
 
@@ -170,7 +171,10 @@ POOL = pa.system_memory_pool()
 def factorize(key: np.ndarray):
     """(code of each element, one element of each code, count): the distinct integers of
     `key` numbered in the order first seen, by Arrow's hash table - several times faster
-    than sorting them (np.unique), and nothing here needs them in order."""
+    than sorting them (np.unique) on many rows; nothing here needs them in any order."""
+    if len(key) <= SMALL_KEYS:  # (a domain's few elements: NumPy's sort costs less than a call into Arrow)
+        _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+        return codes.reshape(-1), first, len(first)
     codes = pc.dictionary_encode(pa.array(key, from_pandas=False), memory_pool=POOL).indices.to_numpy()
     count = int(codes.max(initial=-1)) + 1
     one = np.empty(count, dtype=np.int64)
@@ -215,7 +219,7 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
     key, dense, size = _combined(cols)
     if key is None:
         return Col.const(fn(tuple(c.uniq[0] for c in cols)))
-    if dense and size <= DENSE_COMBINATIONS and size <= len(key):  # fewer combinations than rows
+    if dense and size <= DENSE_COMBINATIONS and 4 * size <= len(key):  # far fewer combinations than rows
         known = None
         if memo is not None and sum(len(c.uniq) for c in cols) <= MEMO_VALUES:
             known = (ident, tuple((c.codes is None, tuple(map(value_key, c.uniq))) for c in cols))

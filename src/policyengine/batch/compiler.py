@@ -90,9 +90,9 @@ class PeriodCompiler:
 
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
                  numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None,
-                 book: "PathBook | None" = None):
+                 closures: "Closures | None" = None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
-        self.book = book  # what the period has worked out in its earlier chunks (closures, few-valued results)
+        self.closures = closures  # the batch's scalar closures, and their results over few values
         # the domain's columns and the constants are the same for every chunk of the period: the
         # first chunk computes them (and lists them for the paths), the others take them from `shared`
         self.shared = shared if domain is not None and shared is not None else {}
@@ -130,7 +130,8 @@ class PeriodCompiler:
                 self.by_value.add(id(version.body.on))
             col = self._numeric_rule(rule, version) if self.numeric and version is not None else None
             if col is None:
-                fn, record = self._compiled(("rule", rule.id), lambda: (rc._rule(rule), record))
+                ident = ("rule", rule.id, None if version is None else id(version))
+                fn, record = self._compiled(ident, lambda: (rc._rule(rule), record))
                 slots, cols = [], []
                 for kind, obj in record:
                     if kind == "expr":
@@ -139,7 +140,7 @@ class PeriodCompiler:
                     else:
                         slots.append(("rule", obj.id))
                         cols.append(_plain(self.rule(obj)))
-                col = self._apply(self._runner(fn, slots), cols, ("rule", rule.id))
+                col = self._apply(self._runner(fn, slots), cols, ident)
             self.rule_cols[rule.id] = col
             self._saw((col, False, ("rule", rule.id)))
             if self.dom is not None and _of_the_period(col):
@@ -173,20 +174,19 @@ class PeriodCompiler:
         return [x for x in self.seen if isinstance(x[0], DCol)]
 
     def _compiled(self, key, compile_it):
-        """A scalar closure compiled once a period: its rules and tables are the period's, so
-        the period's later chunks take it from the book."""
-        if self.book is None:
+        """A scalar closure compiled once for the batch (see Closures)."""
+        if self.closures is None:
             return compile_it()
-        got = self.book.compiled.get(key)
+        got = self.closures.compiled.get(key)
         if got is None:
-            got = self.book.compiled[key] = compile_it()
+            got = self.closures.compiled[key] = compile_it()
         return got
 
     def _apply(self, fn, cols, ident):
         """apply() once per combination: over the domain when every operand that varies is a
         domain column, else over the rows (domain columns gathered to them).  `ident` (what
-        is computed: a node, a rule) names its results over few values in the period's book."""
-        results = None if self.book is None else self.book.results
+        is computed: a closure's key, see Closures) names its results over few values."""
+        results = None if self.closures is None else self.closures.results
         varying = [c for c in cols if c.codes is not None]
         if varying and all(isinstance(c, DCol) for c in varying):
             out = apply(fn, cols, results, ident)
@@ -295,11 +295,12 @@ class PeriodCompiler:
         else:
             col = self._kernel(node, where) if self.numeric else None
             if col is None:
-                fn = self._compiled(id(node), lambda: getattr(  # (kept by the book: it holds no column of this chunk)
+                ident = (id(node), id(self._table_version(node.ref))) if isinstance(node, ast.Lookup) else id(node)
+                fn = self._compiled(ident, lambda: getattr(  # (kept for the batch: it holds no column of this chunk)
                     _OneNode("none", None, _versions_on(self.day, self.known_on), where, None), "_" + type(node).__name__)(node))
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
                 col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids],
-                                  id(node))
+                                  ident)
         self.nodes[id(node)] = col
         self._saw((col, False, id(node)))
         if self.dom is not None and _of_the_period(col):
@@ -516,17 +517,25 @@ _SIGNATURES = itertools.count()  # numbers for the domain signatures a key may n
 
 
 class PathBook:
-    """What a period of validity has worked out, across its chunks (and the input's slices):
-    the paths it has decided, each path's answer under a key that does not depend on the
-    chunk, so a path met again is not evaluated again; and the scalar closures of its rules
-    and nodes with their results over few distinct values, which are the period's too."""
+    """The paths a period of validity has decided, across its chunks (and the input's
+    slices): each path's answer under a key that does not depend on the chunk, so a path met
+    again is not evaluated again."""
 
     def __init__(self):
         self.places: dict = {}  # what a column is (its node, rule or fact) -> its place in a key
         self.values: dict = {}  # a select key's value (value_key) -> its number in a key
         self.outcomes: dict = {}  # key -> the path's outcome (the engine's; -1: decided row by row)
-        self.compiled: dict = {}  # ("rule", id) or a node's id -> its closure (and, for a rule, what it reads)
-        self.results: dict = {}  # (rule or node, its operands' values) -> apply()'s distinct results and mapping
+
+
+class Closures:
+    """The scalar closures of a batch's rules and nodes, each compiled once for every chunk
+    and period that shares what it depends on: a rule's closure on the rule's version in
+    force (what it reads comes from slots), a node's on nothing but a table lookup's version.
+    With them, apply()'s results over few distinct values, which are the closure's too."""
+
+    def __init__(self):
+        self.compiled: dict = {}  # ("rule", id, its version's id), a node's id (and a lookup's version's) -> closure
+        self.results: dict = {}  # (closure key, its operands' values) -> apply()'s distinct results and mapping
 
 
 def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):

@@ -29,7 +29,7 @@ from ..runtime.facts import Bad, as_date, converter, whole_numbers
 from .arrow import to_arrow, value_columns
 from . import compiler
 from .columns import FAILED, MISSING, POOL, Col, DCol, Distinct, WholeNumbers, _combined, intern, value_key
-from .compiler import PathBook, PeriodCompiler, Unsupported, path_keys
+from .compiler import Closures, PathBook, PeriodCompiler, Unsupported, path_keys
 from . import numbers
 from .answers import NUMERIC, Codes, Numbers
 from .numbers import LIMIT, Num, Rec
@@ -267,6 +267,7 @@ class _Batch:
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
         self.answers = None  # value field -> its store (batch/answers.py), once a chunk's values are numbers
         self.books: dict = {}  # period key -> the paths decided in it (compiler.PathBook), all slices
+        self.closures = Closures()  # the rules' and nodes' scalar closures, for every period
         self.domains: dict = {}  # period key -> (facts, combination -> place, their DCols, shared columns)
         self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
@@ -431,9 +432,11 @@ class _Batch:
         """(case of each row, one row of each case, rows of each case), or None when the
         combinations possible are not far fewer than the rows (salaries: nearly every row is
         its own case, and finding that out would cost more than it saves)."""
+        if math.prod(len(c.uniq) for c in self.facts.values() if c.codes is not None) > self.n // 2:
+            return None  # known before the key is computed: too many combinations possible
         cols = list(self.facts.values()) + [self._when()]
         if math.prod(len(c.uniq) for c in cols if c.codes is not None) > self.n // 2:
-            return None  # known before the key is computed: too many combinations possible
+            return None
         key, dense, size = _combined(cols)
         if key is None or not dense or size > self.n // 2:
             return None
@@ -576,7 +579,8 @@ class _Batch:
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
         numeric = self.weight is None  # (where cases stand for rows: codes only)
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
-                               numeric=numeric, memo=self.num_memo, domain=domain, shared=shared, book=book)
+                               numeric=numeric, memo=self.num_memo, domain=domain, shared=shared,
+                               closures=self.closures)
         try:
             col = pcomp._rows(pcomp.rule(self.rule))
             if np.max(pcomp.visits, initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly

@@ -40,9 +40,12 @@ class Missing(Exception):
     the policy the source text lost (gaps).  Logic that can decide without them does."""
 
     def __init__(self, facts=(), gaps=()):
-        super().__init__(", ".join(sorted(facts)) or "gap in the source")
+        super().__init__()  # (its text is made when asked for: evaluation raises many and reads none)
         self.facts = set(facts)
         self.gaps = dict(gaps)  # rule id -> the gap's description
+
+    def __str__(self):
+        return ", ".join(sorted(self.facts)) or "gap in the source"
 
 
 class Refused(Exception):
