@@ -99,6 +99,7 @@ class PeriodCompiler:
         self.reuse = "seen" in self.shared  # the period's first chunk has shared its columns (share())
         self.dom, self.nd = domain if domain is not None else (None, 0)  # each row's place in the domain, its size
         self._lifted: dict = {}
+        self._derived: dict = {}  # id -> a row column whose outcome follows from its operands' (see _apply)
         self._nums: dict = {}
         self.numeric = numeric  # may a column be a Num (or Rec): numbers kept as numbers
         self.memo = {} if memo is None else memo  # distinct values -> their fixed-point form
@@ -158,7 +159,11 @@ class PeriodCompiler:
     def _saw(self, entry) -> None:
         """A column on this chunk's list for the paths; a domain column a later chunk made (or
         read: a fact) goes on the period's list too, once, for the chunks that take it from
-        `shared` without its subtree."""
+        `shared` without its subtree.  A row column whose outcome follows from its operands'
+        values, each of them an outcome class of its own, tells no rows apart that they do
+        not: it is left off."""
+        if entry[0] is self._derived.get(id(entry[0])) and not entry[1]:
+            return
         self.seen.append(entry)
         if self.reuse and isinstance(entry[0], DCol) and (id(entry[0]), entry[1]) not in self.shared["listed"]:
             self.shared["listed"].add((id(entry[0]), entry[1]))
@@ -192,7 +197,10 @@ class PeriodCompiler:
             out = apply(fn, cols, results, ident)
             return out if out.codes is None else DCol(out.codes, out.uniq)
         out = apply(fn, [self._rows(c) for c in cols], results, ident)
-        return self._local(out) if varying else out
+        out = self._local(out) if varying else out
+        if varying and all(_outcomes_only(c) for c in cols):  # on the paths' list already, by outcome
+            self._derived[id(out)] = out
+        return out
 
     def _local(self, col):
         """A column computed from the rows: one value for every row of this chunk is not a
@@ -672,6 +680,13 @@ class _ItemCompiler(PeriodCompiler):
                 col = Col(codes[self.source], uniq)
             self.fields[n.ref[1]] = col
         return col
+
+
+def _outcomes_only(col) -> bool:
+    """Whether a column's values are outcomes only (true, false, unknown, failed), so that its
+    value is its outcome class: whatever is computed from such columns alone has an outcome
+    that follows from theirs."""
+    return type(col) in (Col, DCol) and all(v is True or v is False or v is MISSING or v is FAILED for v in col.uniq)
 
 
 def _versions_on(day, known_on):
