@@ -26,7 +26,8 @@ class Numbers:
     def __init__(self, n: int, kind: str):
         self.kind = kind
         self.words = np.zeros((n, 2), dtype=np.int64)  # the decimal128 buffer: low word, then the sign
-        self.scale, self.bound = 0, 0  # a row not written is 0 at any scale
+        # money is written in cents at least, as the column gives it: no pass to rescale at the end
+        self.scale, self.bound = (MONEY_PLACES if kind == "money" else 0), 0  # a row not written is 0 at any scale
 
     def _rescale(self, scale: int) -> bool:
         f = 10 ** (scale - self.scale)
@@ -69,12 +70,13 @@ class Numbers:
             if not -LIMIT < x < LIMIT:
                 return None
             table[i], known[i] = x, True
-        theirs_rows = np.flatnonzero(ids >= 0)
         low = self.words[:, 0]
-        low[theirs_rows] = table[ids[theirs_rows]]
         valid = ids == NUMERIC  # row-long temporaries are the result's peak memory: one bool column
-        valid[theirs_rows] = known[ids[theirs_rows]]
-        low[~valid] = 0
+        if not valid.all():  # (every row written here: nothing to merge)
+            theirs_rows = np.flatnonzero(ids >= 0)
+            low[theirs_rows] = table[ids[theirs_rows]]
+            valid[theirs_rows] = known[ids[theirs_rows]]
+            low[~valid] = 0
         scale = self.scale
         while scale > floor and not (low % 10).any():  # the places the numbers need, as arrow.to_arrow gives
             low //= 10
