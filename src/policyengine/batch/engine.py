@@ -220,8 +220,9 @@ _EPOCH, _LAST_DAY = dt.date(1970, 1, 1).toordinal(), dt.date.max.toordinal()
 
 def _small_range(arr):
     """(codes, values) of whole numbers or dates spanning a short range, by subtraction
-    rather than hashing (steps, days): every value of the range is listed, present or not
-    (a value no row holds is a value no row's error can name)."""
+    rather than hashing (steps, days).  Every value of the range is listed, present or not
+    (a value no row holds is a value no row's error can name), unless few are present (the
+    April 1sts among five years of days): then those, the codes compacted by one gather."""
     typ = arr.type
     if not (pa.types.is_integer(typ) or pa.types.is_date32(typ)) or len(arr) == 0:
         return None
@@ -234,15 +235,23 @@ def _small_range(arr):
     codes = np.empty(len(values), dtype=np.int32)
     np.subtract(values, lo, out=codes, casting="unsafe")  # one pass; the difference is below 4096
     span = hi - lo + 1
+    offsets = range(span)
+    if span > 64:
+        present = np.flatnonzero(np.bincount(codes, minlength=span))
+        if 4 * len(present) < span:
+            remap = np.zeros(span, dtype=np.int32)
+            remap[present] = np.arange(len(present), dtype=np.int32)
+            codes = np.take(remap, codes)
+            offsets = present.tolist()
     if pa.types.is_date32(typ):  # days since 1970-01-01
         first = _EPOCH + lo
         if first < 1 or first + span - 1 > _LAST_DAY:
             return None  # beyond Python's calendar: the values are read one by one, and refused
-        uniq = [dt.date.fromordinal(first + k) for k in range(span)] + [None]
+        uniq = [dt.date.fromordinal(first + k) for k in offsets] + [None]
     else:
-        uniq = list(range(lo, hi + 1)) + [None]
+        uniq = [lo + k for k in offsets] + [None]
     if arr.null_count:
-        codes[np.asarray(arr.is_null())] = span
+        codes[np.asarray(arr.is_null())] = len(uniq) - 1
     return codes, uniq
 
 
