@@ -680,17 +680,19 @@ class _Batch:
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
         dom = np.take(remap, key)
-        reps = np.empty(len(present), dtype=np.int32)
-        reps[dom] = np.arange(n, dtype=np.int32)
-        combos = list(zip(*([value_key(c.uniq[i]) for i in c.codes[reps].tolist()] for c in few.values())))
+        digits, rest = [], present  # each combination's codes, read off its key (mixed radix, as _combined made it)
+        for c in reversed(list(few.values())):
+            rest, digit = np.divmod(rest, len(c.uniq))
+            digits.append(digit)
+        combos = list(zip(*([value_key(c.uniq[i]) for i in d.tolist()] for c, d in zip(few.values(), reversed(digits)))))
         names = tuple(few)
         known = self.domains.get(period)
         if known is not None and known[0] == names and all(x in known[1] for x in combos):
             place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
             return (np.take(place, dom), len(known[1])), {**facts, **known[2]}, known[3]
         out = dict(facts)
-        for k, c in few.items():
-            out[k] = DCol(c.codes[reps], c.uniq)
+        for (k, c), d in zip(few.items(), reversed(digits)):
+            out[k] = DCol(d.astype(np.int32), c.uniq)
         shared: dict = {}  # the domain's columns, computed by the first chunk for the others
         self.domains[period] = (names, {x: i for i, x in enumerate(combos)}, {k: out[k] for k in few}, shared)
         return (dom, len(present)), out, shared
@@ -811,10 +813,11 @@ class _Batch:
             columns[SUBJECT] = subject if isinstance(subject, (pa.Array, pa.ChunkedArray)) else pa.array(
                 [None if v is None else str(v) for v in subject], type=pa.string())
         by_status = dict.fromkeys(STATUSES, 0)
-        if n:  # Arrow's count reads the int32 ids as they are (np.bincount would copy them to int64)
-            counts = pc.value_counts(outcome_ids, memory_pool=POOL)
-            for o, c in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
-                by_status[self.outcomes[o][0]] += c
+        counts = np.zeros(len(self.outcomes), dtype=np.int64)
+        for start in range(0, n, SLICE_ROWS):  # a slice at a time: np.bincount copies the ids to int64
+            counts += np.bincount(self.outcome[start:start + SLICE_ROWS], minlength=len(self.outcomes))
+        for o, c in enumerate(counts.tolist()):
+            by_status[self.outcomes[o][0]] += c
         self.meta["statuses"] = by_status
         self.meta["input_errors"] = self.input_errors
         return pa.table(columns)
