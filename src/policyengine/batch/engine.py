@@ -349,6 +349,8 @@ class _Batch:
             return None
         bounds = pc.min_max(arr, memory_pool=POOL)
         lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+        if hi - lo < compiler.VARIED:
+            return None  # few values, whatever they are
         make = maker(lo, hi)
         if make is None or max(-lo, hi) >= LIMIT:
             return None
@@ -399,11 +401,17 @@ class _Batch:
     def _days(self, raw, value, column, name) -> Col:
         if column is None:
             return Col.const(as_date(value, name))  # one date for all: a bad one is the caller's error
-        codes, uniq = _distinct(raw[column])
+        given = raw[column]
+        codes, uniq = _distinct(given)
+        no_nulls = isinstance(given, (pa.Array, pa.ChunkedArray)) and not given.null_count
         days = []
         for i, v in enumerate(uniq):
+            if type(v) is dt.date:  # (a date32 column's days: nothing to read)
+                days.append(v)
+                continue
             try:
-                days.append(as_date(v, column) if not _absent(v) else _Bad(f"{column}: no date given"))
+                days.append(as_date(v, column) if not _absent(v) else
+                            None if no_nulls else _Bad(f"{column}: no date given"))  # (no row without a date)
             except InputError as exc:
                 days.append(_Bad(_message(exc)))
         bad = [i for i, v in enumerate(days) if isinstance(v, _Bad)]
@@ -458,8 +466,11 @@ class _Batch:
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
         case_of = np.take(remap, key)
-        reps = np.empty(len(present), dtype=np.int64)
-        reps[case_of] = np.arange(self.n, dtype=np.int32)  # a row of each case (the last: the last write wins)
+        reps = np.full(len(present), -1, dtype=np.int64)
+        head = min(self.n, 8 * len(present) + 1024)  # a row of each case, found among the first rows mostly
+        reps[case_of[:head]] = np.arange(head)  # (of equal indices the last write wins)
+        if (reps < 0).any():
+            reps[case_of] = np.arange(self.n, dtype=np.int32)
         return case_of, reps, counts[present]
 
     def _when(self) -> Col:
@@ -477,14 +488,15 @@ class _Batch:
         # if the decision is in force then, or for itself
         marks = self._marks(day.uniq, self._bounds()[0])
         on = None if known is None else known.uniq[0]
-        in_force, place = {}, {}
-        per_day = np.empty(len(day.uniq), dtype=np.int32)
-        for i, (d, mark) in enumerate(zip(day.uniq, marks.tolist())):
-            if mark >= 0 and mark not in in_force:
-                in_force[mark] = self.policies.plan_for(self.decision, d, "none", self.presume, on).error is None
-            stands_for = mark if mark >= 0 and in_force[mark] else -1 - i  # its period, or the day itself
-            per_day[i] = place.setdefault(stands_for, len(place))
-        return Col(np.take(per_day, day.codes), range(len(place)))
+        periods, first = np.unique(marks, return_index=True)
+        ok = np.zeros(len(periods), dtype=bool)  # is the decision in force in each period met
+        for j, (mark, i) in enumerate(zip(periods.tolist(), first.tolist())):
+            ok[j] = mark >= 0 and self.policies.plan_for(self.decision, day.uniq[i], "none", self.presume,
+                                                         on).error is None
+        in_force = np.take(ok, np.searchsorted(periods, marks))
+        stands_for = np.where(in_force, marks, -1 - np.arange(len(marks)))  # its period, or the day itself
+        _, per_day = np.unique(stands_for, return_inverse=True)
+        return Col(np.take(per_day.astype(np.int32).reshape(-1), day.codes), range(int(per_day.max(initial=-1)) + 1))
 
     def _reads_as_of(self) -> bool:
         """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
