@@ -170,12 +170,13 @@ def _columns(data) -> tuple[int, dict]:
                       f"Arrow table, got {type(data).__name__}"])
 
 
-def _distinct(column, expected=()) -> tuple[np.ndarray, list]:
+def _distinct(column, expected=(), ranges: dict | None = None) -> tuple[np.ndarray, list]:
     """(codes, distinct values) of a column; None stands for a null.  `expected`: the texts
-    the column should hold (an enum's values), looked up rather than hashed."""
+    the column should hold (an enum's values), looked up rather than hashed.  `ranges`: the
+    value lists of short ranges met before (each slice's days), to give the same list again."""
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
         arr = _one_array(column)
-        small = _small_range(arr)
+        small = _small_range(arr, ranges)
         if small is not None:
             return small
         if expected and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -218,7 +219,7 @@ _SMALL_RANGE = 4096  # values converted a slice, present or not
 _EPOCH, _LAST_DAY = dt.date(1970, 1, 1).toordinal(), dt.date.max.toordinal()
 
 
-def _small_range(arr):
+def _small_range(arr, ranges: dict | None = None):
     """(codes, values) of whole numbers or dates spanning a short range, by subtraction
     rather than hashing (steps, days).  Every value of the range is listed, present or not
     (a value no row holds is a value no row's error can name), unless few are present (the
@@ -236,20 +237,27 @@ def _small_range(arr):
     np.subtract(values, lo, out=codes, casting="unsafe")  # one pass; the difference is below 4096
     span = hi - lo + 1
     offsets = range(span)
-    if span > 64:
+    if span > 64 and 4 * len(np.unique(codes[:4096])) < span:  # few present in the first rows: count them all
         present = np.flatnonzero(np.bincount(codes, minlength=span))
         if 4 * len(present) < span:
             remap = np.zeros(span, dtype=np.int32)
             remap[present] = np.arange(len(present), dtype=np.int32)
             codes = np.take(remap, codes)
             offsets = present.tolist()
-    if pa.types.is_date32(typ):  # days since 1970-01-01
+    date = pa.types.is_date32(typ)
+    key = (date, lo, span, None if isinstance(offsets, range) else tuple(offsets))
+    uniq = None if ranges is None else ranges.get(key)
+    if uniq is not None:
+        pass
+    elif date:  # days since 1970-01-01
         first = _EPOCH + lo
         if first < 1 or first + span - 1 > _LAST_DAY:
             return None  # beyond Python's calendar: the values are read one by one, and refused
         uniq = [dt.date.fromordinal(first + k) for k in offsets] + [None]
     else:
         uniq = [lo + k for k in offsets] + [None]
+    if ranges is not None and len(ranges) < 64:
+        ranges.setdefault(key, uniq)
     if arr.null_count:
         codes[np.asarray(arr.is_null())] = len(uniq) - 1
     return codes, uniq
@@ -393,7 +401,8 @@ class _Batch:
             self.errors.setdefault(r, []).append(problem(i))
 
     def read_days(self, raw, as_of, as_of_column, known_on, known_on_column) -> None:
-        self.marks = {}  # the slice's days are new ones
+        if len(self.__dict__.get("marks", ())) > 64:
+            self.marks = {}  # (each entry holds its days: an earlier slice's range may come again)
         self.day = self._days(raw, as_of, as_of_column, "as_of")
         self.known = None if known_on is None and known_on_column is None else \
             self._days(raw, known_on, known_on_column, "known_on")
@@ -402,8 +411,11 @@ class _Batch:
         if column is None:
             return Col.const(as_date(value, name))  # one date for all: a bad one is the caller's error
         given = raw[column]
-        codes, uniq = _distinct(given)
+        codes, uniq = _distinct(given, ranges=self.__dict__.setdefault("ranges", {}))
         no_nulls = isinstance(given, (pa.Array, pa.ChunkedArray)) and not given.null_count
+        known = self.__dict__.setdefault("day_lists", {}).get((id(uniq), no_nulls))
+        if known is not None and known[0] is uniq:  # the days of a range an earlier slice had: read already
+            return Col(codes, known[1])
         days = []
         for i, v in enumerate(uniq):
             if type(v) is dt.date:  # (a date32 column's days: nothing to read)
@@ -416,7 +428,10 @@ class _Batch:
                 days.append(_Bad(_message(exc)))
         bad = [i for i, v in enumerate(days) if isinstance(v, _Bad)]
         self._bad_rows(codes, bad, lambda i: (column, days[i].problem))
-        return Col(codes, [None if isinstance(v, _Bad) else v for v in days])
+        col = Col(codes, [None if isinstance(v, _Bad) else v for v in days])
+        if not bad and any(uniq is u for u in self.ranges.values()):  # a range's days: a later slice may have them
+            self.day_lists[(id(uniq), no_nulls)] = (uniq, col.uniq)
+        return col
 
     # -- deciding --------------------------------------------------------------------------------
     def decide(self) -> None:
@@ -580,7 +595,7 @@ class _Batch:
 
     def _marks(self, days: list, bounds: np.ndarray) -> np.ndarray:
         """The period of each distinct day (period() for many days at once), -1 for a bad one;
-        kept for the slice, whose days are placed again once its cases are found."""
+        kept (a slice's days are placed again once its cases are found, a later slice's range may be the same)."""
         cache = self.__dict__.setdefault("marks", {})
         got = cache.get((id(days), len(bounds)))
         if got is None or got[0] is not days:
