@@ -194,8 +194,18 @@ class PeriodCompiler:
         results = None if self.closures is None else self.closures.results
         varying = [c for c in cols if c.codes is not None]
         if varying and all(isinstance(c, DCol) for c in varying):
+            # the same closure over the very same domain columns (another period's, whose levels
+            # and ratings the domain shares) is the same column: computed once (Closures.columns)
+            key = None if self.closures is None else \
+                (ident, tuple(id(c) if c.codes is not None else ("const", value_key(c.uniq[0])) for c in cols))
+            got = None if key is None else self.closures.columns.get(key)
+            if got is not None and all(a is b for a, b in zip(got[1], varying)):
+                return got[0]
             out = apply(fn, cols, results, ident)
-            return out if out.codes is None else DCol(out.codes, out.uniq)
+            out = out if out.codes is None else DCol(out.codes, out.uniq)
+            if key is not None:
+                self.closures.columns[key] = (out, varying)  # (its operands kept: their ids stay theirs)
+            return out
         out = apply(fn, [self._rows(c) for c in cols], results, ident)
         out = self._local(out) if varying else out
         if varying and all(_outcomes_only(c) for c in cols):  # on the paths' list already, by outcome
@@ -480,7 +490,14 @@ class PeriodCompiler:
             col = given
             if name in self.presumed:
                 value = self.presumed[name]
-                col = type(given)(given.codes, [value if v is MISSING else v for v in given.uniq])
+                key = ("presumed", id(given), value_key(value))
+                got = None if self.closures is None or not isinstance(given, DCol) else self.closures.columns.get(key)
+                if got is not None and got[1][0] is given:  # a domain's fact presumed: one column for every period
+                    col = got[0]
+                else:
+                    col = type(given)(given.codes, [value if v is MISSING else v for v in given.uniq])
+                    if self.closures is not None and isinstance(given, DCol):
+                        self.closures.columns[key] = (col, [given])
             self.fact_cols[name] = col
         return col
 
@@ -544,6 +561,7 @@ class Closures:
     def __init__(self):
         self.compiled: dict = {}  # ("rule", id, its version's id), a node's id (and a lookup's version's) -> closure
         self.results: dict = {}  # (closure key, its operands' values) -> apply()'s distinct results and mapping
+        self.columns: dict = {}  # (closure key, its domain columns' ids) -> the domain column it makes (and them)
 
 
 def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):

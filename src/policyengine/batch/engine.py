@@ -286,6 +286,7 @@ class _Batch:
         self.books: dict = {}  # period key -> the paths decided in it (compiler.PathBook), all slices
         self.closures = Closures()  # the rules' and nodes' scalar closures, for every period
         self.domains: dict = {}  # period key -> (facts, combination -> place, their DCols, shared columns)
+        self.domain_facts: dict = {}  # the few facts' names -> (combination -> place, their DCols): any period's
         self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
@@ -714,6 +715,12 @@ class _Batch:
         combos = list(zip(*([value_key(c.uniq[i]) for i in d.tolist()] for c, d in zip(few.values(), reversed(digits)))))
         names = tuple(few)
         known = self.domains.get(period)
+        if known is None or known[0] != names or not all(x in known[1] for x in combos):
+            # another period's domain of these facts, if it has these combinations: the same
+            # fact columns, so what reads them alone is computed once (compiler.Closures.columns)
+            base = self.domain_facts.get(names)
+            if base is not None and all(x in base[0] for x in combos):
+                known = self.domains[period] = (names, base[0], base[1], {})
         if known is not None and known[0] == names and all(x in known[1] for x in combos):
             place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
             return (np.take(place, dom), len(known[1])), {**facts, **known[2]}, known[3]
@@ -721,7 +728,9 @@ class _Batch:
         for (k, c), d in zip(few.items(), reversed(digits)):
             out[k] = DCol(d.astype(np.int32), c.uniq)
         shared: dict = {}  # the domain's columns, computed by the first chunk for the others
-        self.domains[period] = (names, {x: i for i, x in enumerate(combos)}, {k: out[k] for k in few}, shared)
+        places = {x: i for i, x in enumerate(combos)}
+        self.domains[period] = (names, places, {k: out[k] for k in few}, shared)
+        self.domain_facts[names] = (places, {k: out[k] for k in few})
         return (dom, len(present)), out, shared
 
     def _facts_at(self, r: int) -> dict:
