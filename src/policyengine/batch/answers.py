@@ -48,7 +48,8 @@ class Numbers:
         bound = num.bound() * f
         if bound >= LIMIT:
             return False
-        self.words.reshape(-1)[rows * 2] = num.ints * f if f != 1 else num.ints  # the low words, flat: a faster scatter
+        low = self.words[:, 0]  # the low words (a strided view: no row-long index temporary)
+        low[rows] = num.ints * f if f != 1 else num.ints
         self.bound = max(self.bound, bound)
         return True
 
