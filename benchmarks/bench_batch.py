@@ -21,7 +21,7 @@ at the job rate, at the job rate, not entitled); on every row, batch, numpy and 
 must also agree with each other.
 
 Reported: median cases/s of --repeats, the ratios batch / numpy floor and batch /
-OpenFisca, peak resident memory of one run of each approach in a fresh process (growth of
+OpenFisca (each part, and the whole workload: both parts one after the other), peak resident memory of one run of each approach in a fresh process (growth of
 ru_maxrss over the process's RSS once it holds the input), beside the input columns' Arrow
 size - for the batch both as the process's first call ("batch") and after a 1,000-row call
 has done the engine's one-time setup ("batch-warm", as each other approach's setup is done
@@ -529,6 +529,19 @@ NAMES = {"batch": "evaluate_batch (status, exact value, clauses)", "numpy": "han
          "dask:1": "dask LocalCluster, 1 worker", "dask:2": "dask LocalCluster, 2 workers"}
 
 
+def whole_workload(results: dict) -> dict:
+    """The two parts one after the other, as one PL pay workload: each approach's seconds are
+    the sum of its two medians (only the approaches timed on both)."""
+    if set(results) != {"rate", "perf"}:
+        return {}
+    both = [k for k in ("batch", "numpy", "openfisca") if all(k in r["rates"] for r in results.values())]
+    seconds = {k: sum(r["cases"] / r["rates"][k] for r in results.values()) for k in both}
+    ratios = {"batch/numpy": seconds["numpy"] / seconds["batch"]}
+    if "openfisca" in seconds:
+        ratios["batch/openfisca"] = seconds["openfisca"] / seconds["batch"]
+    return {"cases": sum(r["cases"] for r in results.values()), "seconds": seconds, "ratios": ratios}
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         return child(*sys.argv[2:5])
@@ -589,6 +602,13 @@ def main() -> None:
                 print(f"  RSS {approach:10s} peak {m['peak'] / 2**20:6.0f} MiB, growth over the input-holding "
                       f"process {m['growth'] / 2**20:6.1f} MiB = {m['growth'] / m['input_bytes']:.2f}x the input columns")
         out["workloads"][w] = wr
+    whole = whole_workload(results)
+    if whole:
+        out["whole"] = whole
+        print(f"\nthe PL pay workload, both parts ({whole['cases']:,} cases: rate, then perf), from the medians above:")
+        for k, sec in whole["seconds"].items():
+            print(f"  {NAMES[k]:58s} {sec * 1000:10.1f} ms {whole['cases'] / sec:>14,.0f} cases/s")
+        print("  " + "   ".join(f"{k}: {v:.2f}x" for k, v in whole["ratios"].items()))
     if kern:
         print(f"\nkernels on {a.cases:,} rows (median of {a.repeats}):")
         for k, lib, sec in kern:
