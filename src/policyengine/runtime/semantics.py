@@ -39,10 +39,9 @@ class Missing(Exception):
     """Unknown: what an answer would need but does not have.  Facts not given, or parts of
     the policy the source text lost (gaps).  Logic that can decide without them does."""
 
-    def __init__(self, facts=(), gaps=()):
-        super().__init__()  # (its text is made when asked for: evaluation raises many and reads none)
+    def __init__(self, facts=(), gaps=()):  # (no Exception.__init__, no text: evaluation raises many, reads none)
         self.facts = set(facts)
-        self.gaps = dict(gaps)  # rule id -> the gap's description
+        self.gaps = dict(gaps) if gaps else {}  # rule id -> the gap's description
 
     def __str__(self):
         return ", ".join(sorted(self.facts)) or "gap in the source"
