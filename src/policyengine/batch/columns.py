@@ -225,8 +225,7 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
             known = (ident, tuple((c.codes is None, tuple(map(value_key, c.uniq))) for c in cols))
             got = memo.get(known)
             if got is not None:
-                uniq, mapping = got
-                return Col(np.take(mapping, key), uniq) if len(uniq) > 1 else Col.const(uniq[0])
+                return _mapped(key, *got)
         varying = [i for i, c in enumerate(cols) if c.codes is not None]
         base = [c.uniq[0] for c in cols]
         results = []
@@ -238,12 +237,22 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
         uniq, mapping = intern(results)
         if known is not None:
             memo[known] = (uniq, mapping)
-        return Col(np.take(mapping, key), uniq) if len(uniq) > 1 else Col.const(uniq[0])
+        return _mapped(key, uniq, mapping)
     inverse, first, _ = factorize(key)
     results = [fn(tuple(c.uniq[0] if c.codes is None else c.uniq[c.codes[r]] for c in cols))
                for r in first.tolist()]
     uniq, mapping = intern(results)
     return Col(np.take(mapping, inverse), uniq) if len(uniq) > 1 else Col.const(uniq[0])
+
+
+def _mapped(key, uniq, mapping) -> Col:
+    """The result column: each combination's code through `mapping` - or the codes themselves
+    when it maps each to itself (a rule whose value is its one operand's): no gather."""
+    if len(uniq) == 1:
+        return Col.const(uniq[0])
+    if len(mapping) == len(uniq) and (mapping == np.arange(len(mapping))).all():
+        return Col(key, uniq)  # (the operand's own codes, shared: no column's codes are written in place)
+    return Col(np.take(mapping, key), uniq)
 
 
 def combination(cols) -> Col:
