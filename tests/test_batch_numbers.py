@@ -206,10 +206,10 @@ def test_public_decisions_over_a_domain(policies, monkeypatch):
     made, reused = [], []
     domain = engine._Batch._domain
 
-    def counted(self, facts, n, period):
-        got = domain(self, facts, n, period)
-        made.append(got[0] is not None)
-        reused.append(bool(got[2]))  # the period's columns, computed by an earlier slice
+    def counted(self, few, key, size, period):
+        got = domain(self, few, key, size, period)
+        made.append(got is not None)
+        reused.append(got is not None and bool(got[2]))  # the period's columns, computed by an earlier slice
         return got
     monkeypatch.setattr(engine._Batch, "_domain", counted)
     for decision in _decisions(policies):

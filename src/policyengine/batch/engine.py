@@ -536,6 +536,10 @@ class _Batch:
         """Each row's period, then its answer.  As evaluate() checks them: a bad date first,
         then whether the decision is in force, then the facts."""
         period_of = self._periods()
+        # a many-valued fact (salaries) is taken once, at each chunk's rows, from the slice; the
+        # few-valued ones as one key (their combination), at each period's rows, for its domain
+        many = {name for name, col in self.facts.items() if col.codes is not None and len(col.uniq) > compiler.VARIED}
+        combined = self._domain_key(many)
         for key in (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist():
             rows = np.flatnonzero(period_of == key)  # (a pass a period is faster than one sort: periods are few)
             if key < 0:
@@ -549,11 +553,10 @@ class _Batch:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
-            # a few-valued fact is taken at the period's rows (its domain is found from them); a
-            # many-valued one (salaries) is taken once, at each chunk's rows, from the slice
-            many = {name for name, col in self.facts.items() if col.codes is not None and len(col.uniq) > compiler.VARIED}
-            facts = {name: col if name in many else col.take(rows) for name, col in self.facts.items()}
-            domain, facts, shared = self._domain(facts, len(rows), key) if self.weight is None else (None, facts, {})
+            got = None if combined is None else self._domain(combined[0], np.take(combined[1], rows), combined[2], key)
+            domain, dcols, shared = (None, {}, {}) if got is None else got
+            facts = {name: dcols[name] if name in dcols else col if name in many else col.take(rows)
+                     for name, col in self.facts.items()}
             for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
                 part = slice(start, start + CHUNK_ROWS)
                 local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
@@ -615,7 +618,8 @@ class _Batch:
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
         numeric = self.weight is None  # (where cases stand for rows: codes only)
-        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), self.day.take(rows), presumed,
+        as_of = self.day.take(rows) if self._reads_as_of() else Col.const(day)  # (the column only for a rule that reads it)
+        pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), as_of, presumed,
                                numeric=numeric, memo=self.num_memo, domain=domain, shared=shared,
                                closures=self.closures)
         try:
@@ -687,24 +691,29 @@ class _Batch:
             self.meta["columnar_rows"] -= self._count(again)
         self.meta["columnar_rows"] += self._count(rows)
 
-    def _domain(self, facts: dict, n: int, period):
-        """((each row's place, size), facts, shared): the period's domain - the distinct
-        combinations of its few-valued facts, when a fact has many values (salaries) and the
-        combinations are far fewer than the rows - with those facts as columns over it
+    def _domain_key(self, many: set):
+        """(few-valued facts, each row's combination of them as one key, the key's size) for
+        the slice, or None: a domain is worth finding when a fact has many values (salaries)
+        beside few-valued ones, and the combinations possible are bounded."""
+        few = {k: c for k, c in self.facts.items() if c.codes is not None and k not in many}
+        if self.weight is not None or not few or not many:
+            return None  # (every varying fact few-valued: the cases (decide) already found them)
+        key, dense, size = _combined(list(few.values()))
+        return (few, key, size) if dense and size <= 1 << 22 else None
+
+    def _domain(self, few: dict, key: np.ndarray, size: int, period):
+        """((each row's place, size), the few facts as columns over it, shared), or None: the
+        period's domain - the distinct combinations of its few-valued facts (`key`: each of its
+        rows'), when they are far fewer than the rows - with those facts as columns over it
         (columns.DCol), so what reads only them is computed once per combination; `shared`
         holds those columns for the period's chunks.  A slice whose combinations the period's
         domain already has (the same levels and ratings again) places its rows in that domain
-        and shares its columns, computed once for the whole input.  (None, facts, {}) otherwise."""
-        few = {k: c for k, c in facts.items() if c.codes is not None and len(c.uniq) <= compiler.VARIED}
-        if not few or len(few) == sum(c.codes is not None for c in facts.values()):
-            return None, facts, {}  # every varying fact is few-valued: the cases (decide) already found them
-        key, dense, size = _combined(list(few.values()))
-        if not dense or size > 1 << 22:
-            return None, facts, {}
+        and shares its columns, computed once for the whole input."""
+        n = len(key)
         counts = np.bincount(key, minlength=size)
         present = np.flatnonzero(counts)
         if len(present) > DOMAIN_SHARE * n:
-            return None, facts, {}
+            return None
         remap = np.empty(size, dtype=np.int32)
         remap[present] = np.arange(len(present), dtype=np.int32)
         dom = np.take(remap, key)
@@ -723,15 +732,13 @@ class _Batch:
                 known = self.domains[period] = (names, base[0], base[1], {})
         if known is not None and known[0] == names and all(x in known[1] for x in combos):
             place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
-            return (np.take(place, dom), len(known[1])), {**facts, **known[2]}, known[3]
-        out = dict(facts)
-        for (k, c), d in zip(few.items(), reversed(digits)):
-            out[k] = DCol(d.astype(np.int32), c.uniq)
+            return (np.take(place, dom), len(known[1])), known[2], known[3]
+        dcols = {k: DCol(d.astype(np.int32), c.uniq) for (k, c), d in zip(few.items(), reversed(digits))}
         shared: dict = {}  # the domain's columns, computed by the first chunk for the others
         places = {x: i for i, x in enumerate(combos)}
-        self.domains[period] = (names, places, {k: out[k] for k in few}, shared)
-        self.domain_facts[names] = (places, {k: out[k] for k in few})
-        return (dom, len(present)), out, shared
+        self.domains[period] = (names, places, dcols, shared)
+        self.domain_facts[names] = (places, dcols)
+        return (dom, len(present)), dcols, shared
 
     def _facts_at(self, r: int) -> dict:
         out = {}
