@@ -109,3 +109,29 @@ def test_dask_local_cluster_of_two_equals_one_process(policies):
     assert metadata(two)["parts"] == 2
     assert again.to_pylist() == one.to_pylist()  # a second call on the same client (the policies re-sent)
     assert two.to_pylist() == one.to_pylist()
+
+
+def test_jsonl_out_is_each_rows_json_with_records_and_bad_rows(tmp_path):
+    """The JSON lines writer encodes a dictionary column's values once (batch/io.py): each line
+    must still be the row's own json.dumps, records as value.FIELD, money as exact text."""
+    from policyengine.batch.io import _json_default
+    lines = [{"level": "PL-06", "salary": 89000, "rating": "met_all", "increase_pct": 5},   # 10.7(12): 93,450 -> 93,500
+             {"level": "PL-06", "salary": 97000, "rating": "surpassed", "increase_pct": 6},  # capped at the job rate
+             {"level": "PL-06", "salary": "lots", "rating": "met_all", "increase_pct": 5},   # a bad fact: listed
+             {"level": "PL-06", "salary": 89050, "rating": "met_most", "increase_pct": 0}]   # a half: up to 89,100
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n{broken\n")
+    r = _batch("ldp.performance_pay", "--in", "in.jsonl", "--out", "out.jsonl", "--as-of", "2009-04-01",
+               "--chunk-size", "2", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "out.jsonl").read_text()
+    got = [json.loads(x) for x in text.splitlines()]
+    assert [g["row"] for g in got] == [1, 2, 3, 4, 5]
+    assert [g["status"] for g in got] == ["decided", "decided", "error", "decided", "error"]
+    assert [g["value.new_salary"] for g in got] == ["93500.00", "97703.00", None, "89100.00", None]
+    assert got[0]["value.increase"] == "4500.00" and got[1]["value.award_eligible"] is True
+    assert "salary" in got[2]["errors"][0]["fact"] and "line 5" in got[4]["errors"][0]["problem"]
+    table = policyengine.load(ROOT / "policies").evaluate_batch(
+        "ldp.performance_pay", lines[:2] + [{}] + lines[3:], as_of="2009-04-01")
+    for want, line in zip(table.to_pylist(), text.splitlines()):
+        if want["status"] == "decided":  # the same row's own encoding, byte for byte
+            assert line == json.dumps(want, default=_json_default, ensure_ascii=False)

@@ -165,8 +165,7 @@ class Writer:
         if self.fmt == "csv":
             self._csv.writerows(_csv_rows(table))
         else:
-            for row in table.to_pylist():
-                self._f.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+            self._f.writelines(_jsonl_lines(table))
 
     def close(self) -> None:
         if self._pq is not None:
@@ -201,6 +200,30 @@ def _text_of(values: pa.Array, name: str) -> list:
         return [" | ".join(p["problem"] for p in e) if e else "" for e in values.to_pylist()]
     return ["" if v is None else ("true" if v is True else "false" if v is False else str(v))
             for v in values.to_pylist()]
+
+
+def _json_texts(col, name: str) -> list:
+    """Each value of a column as JSON text; a dictionary column's distinct values encoded once
+    and gathered (a row's lists of clauses and messages are a few distinct values, made into
+    Python objects row by row they were most of the time spent writing)."""
+    def encode(values):
+        return [json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
+    if pa.types.is_dictionary(col.type):
+        texts = encode(col.dictionary.to_pylist())
+        return ["null" if i is None else texts[i] for i in col.indices.to_pylist()]
+    if pa.types.is_integer(col.type) and not col.null_count:
+        return [str(v) for v in col.to_pylist()]
+    if pa.types.is_decimal(col.type):  # a money column: Arrow's text of each, as str(Decimal) gives it
+        return ["null" if v is None else f'"{v}"' for v in pc.cast(col, pa.string()).to_pylist()]
+    return encode(col.to_pylist())
+
+
+def _jsonl_lines(table: pa.Table):
+    """The rows as JSON lines, the text json.dumps gives each row's dict (same separators)."""
+    names = [json.dumps(n, ensure_ascii=False).replace("{", "{{").replace("}", "}}") for n in table.column_names]
+    template = "{{" + ", ".join(f"{n}: {{}}" for n in names) + "}}\n"
+    cols = [_json_texts(table.column(name).combine_chunks(), name) for name in table.column_names]
+    return (template.format(*vals) for vals in zip(*cols))
 
 
 def _csv_rows(table: pa.Table):
