@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 
 import policyengine  # noqa: E402
 from batch_cases import CaseMaker, batch_rows, same, scalar  # noqa: E402
+from helpers import INSTRUMENT, write_policies  # noqa: E402
 from policyengine.batch import compiler, numbers as N  # noqa: E402
 from policyengine.batch.columns import FAILED, MISSING, Col, from_values  # noqa: E402
 from policyengine.batch.engine import metadata  # noqa: E402
@@ -192,12 +193,16 @@ def test_performance_pay_for_many_salaries_is_computed_as_numbers(policies):
     assert meta["numeric_rows"] == meta["statuses"]["decided"] > n // 2
 
 
-def test_public_decisions_over_a_domain(policies, monkeypatch):
+@pytest.mark.parametrize("together", [True, False], ids=["periods-together", "period-by-period"])
+def test_public_decisions_over_a_domain(policies, monkeypatch, together):
     """Columns of the few-valued facts over the period's domain (their distinct combinations,
     engine._domain), gathered to rows where they meet many-valued ones, and shared by the
     period's chunks: forced (facts of up to 3 values are few, chunks of 7 rows), every row
-    still equals evaluate()."""
+    still equals evaluate() - with the periods whose rules are alike decided together (the
+    period one more fact of the domain, each lookup in its row's table version), and each
+    period on its own."""
     from policyengine.batch import engine
+    monkeypatch.setattr(engine, "PERIODS_TOGETHER", together)
     monkeypatch.setattr(compiler, "VARIED", 30 if HEAVY else 3)  # a few values for the cases drawn
     monkeypatch.setattr(engine, "DOMAIN_SHARE", 1.0)
     monkeypatch.setattr(engine, "CHUNK_ROWS", 7)  # a period in several chunks: the first computes the domain's columns
@@ -216,7 +221,10 @@ def test_public_decisions_over_a_domain(policies, monkeypatch):
         facts, days = CaseMaker(policies, decision, seed=13).cases(300 if HEAVY else 24)
         _check(policies, decision, facts, days)
     assert sum(made) > 30  # the domain was used, for many decisions
-    assert sum(reused) > 5, (sum(reused), sum(made))  # 17 in the everyday draw
+    # a later slice takes an earlier one's domain when it has every combination of it: 17 in
+    # the everyday draw period by period, 4 with the periods together (one combination more a period)
+    assert sum(reused) >= (3 if together else 6), (sum(reused), sum(made))
+
 
 
 def test_a_record_field_store_widens_past_127_values():
@@ -238,3 +246,132 @@ def test_a_record_field_store_widens_past_127_values():
     assert column[:100] == [f"v{i}" for i in range(100)]
     assert column[100:300] == [f"w{i % 150}" for i in range(200)]
     assert column[300:350] == ["x"] * 50 and column[350:] == [None] * 50
+
+
+PERIODS_INSTRUMENT = INSTRUMENT + """\
+  postings:
+    type: list
+    items: record
+    label: {en: Postings, fr: Affectations}
+    fields:
+      group: {type: text, label: {en: Group, fr: Groupe}}
+      years: {type: integer, label: {en: Years, fr: Années}}
+"""
+
+PERIODS_RULES = """\
+tables:
+  cap:
+    citation: "1"
+    text: "Caps by level."
+    label: {en: Caps, fr: Plafonds}
+    keys:
+      - {name: level, values: [PL-01, PL-02]}
+    value: money
+    versions:
+      - effective: 2006-04-02
+        rows: {PL-01: 50000, PL-02: 60000}
+      - effective: 2009-04-02
+        rows: {PL-01: 52000, PL-02: 63000}
+  years_needed:
+    citation: "2"
+    text: "Years of a posting that count."
+    label: {en: Years needed, fr: Années requises}
+    keys:
+      - {name: group, values: [AB, CD]}
+    value: integer
+    versions:
+      - effective: 2006-04-02
+        rows: {AB: 3, CD: 5}
+      - effective: 2010-04-02
+        rows: {AB: 2, CD: 4}
+rules:
+  capped:
+    decision: true
+    citation: "3"
+    text: "Salary, up to the cap of the level."
+    label: {en: Capped salary, fr: Traitement plafonné}
+    requires: [experienced]
+    value: min(salary, cap[level])
+  experienced:
+    citation: "4"
+    text: "A posting of the years needed."
+    label: {en: Experienced, fr: Expérimenté}
+    value: 'any(postings, group == "AB" and years >= years_needed["AB"])'
+  seasoned:
+    decision: true
+    citation: "5"
+    text: "Paid over $46,000, with a posting of the years needed among postings in AB."
+    label: {en: Seasoned, fr: Chevronné}
+    value: 'salary > $46000 and any(postings, years >= years_needed["AB"] and any(postings, group == "AB"))'
+"""
+
+
+def test_periods_alike_but_for_their_tables_are_decided_together(tmp_path, monkeypatch):
+    """Rows of five periods whose rules are the same and whose tables are not (cap changes in
+    2009, years_needed in 2010) are decided as one: the period is one more fact of the domain,
+    each lookup - outside a quantifier and inside one - in its own row's table version, and
+    rows of two periods never share a path.  Every row equals evaluate(): the cap and the
+    years needed of its own date (a salary of 51,000 at PL-01 is capped at 50,000 before
+    2009-04-02 and kept after; 2 years of AB are enough from 2010-04-02 only)."""
+    from policyengine.batch import engine
+    policies = policyengine.load(write_policies(tmp_path, PERIODS_RULES, PERIODS_INSTRUMENT))
+    rng = np.random.default_rng(9)
+    n = 4000
+    days = [dt.date(2007, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 5 * 365, n)]
+    facts = [{"level": ["PL-01", "PL-02"][int(lv)], "salary": Decimal(int(s)),
+              "postings": [{"group": "AB", "years": int(y)}] if y else []}
+             for lv, s, y in zip(rng.integers(0, 2, n), rng.integers(45_000, 66_000, n), rng.integers(0, 4, n))]
+    facts[0] = {"level": "PL-01", "salary": Decimal(51_000), "postings": [{"group": "AB", "years": 3}]}
+    facts[1] = dict(facts[0])
+    days[0], days[1] = dt.date(2009, 4, 1), dt.date(2009, 4, 2)
+    facts[2] = {"level": "PL-02", "salary": Decimal(50_000), "postings": [{"group": "AB", "years": 2}]}
+    facts[3] = dict(facts[2])
+    days[2], days[3] = dt.date(2010, 4, 1), dt.date(2010, 4, 2)
+    calls = []
+    decide = engine._Batch._decide_period
+
+    def counted(self, rows, chunk, domain, shared, book, periods=None):
+        calls.append(periods is not None)
+        return decide(self, rows, chunk, domain, shared, book, periods)
+    monkeypatch.setattr(engine._Batch, "_decide_period", counted)
+    meta = _check(policies, "demo.capped", facts, days)
+    assert calls and all(calls)  # the periods together, in every chunk
+    table = policies.evaluate_batch("demo.capped", [dict(f, day=d) for f, d in zip(facts, days)], as_of_column="day")
+    values = table.column("value").to_pylist()[:4]
+    statuses = table.column("status").to_pylist()[:4]
+    assert values[:2] == [Decimal(50_000), Decimal(51_000)]  # the 2009 cap of PL-01 is 52,000
+    assert statuses[2:] == ["refused", "decided"] and values[3] == Decimal(50_000)  # 2 years of AB count from 2010-04-02
+    assert meta["numeric_rows"] == meta["statuses"]["decided"] > n // 4  # every decided row by the kernels
+    calls.clear()
+    _check(policies, "demo.seasoned", facts, days)  # a lookup in a nested quantifier (compiled whole, per period)
+    assert calls and all(calls)
+    table = policies.evaluate_batch("demo.seasoned", [dict(f, day=d) for f, d in zip(facts, days)], as_of_column="day")
+    assert table.column("value").to_pylist()[2:4] == [False, True]
+
+
+def test_paths_are_kept_across_calls_on_the_same_policies():
+    """A path's answer is the policies', not the input's: a second call on the same policies
+    with other salaries, ratings and increases evaluates no path it met in the first, and
+    every row of both still equals evaluate().  A call that needs each path's Decision (the
+    rows view, retro) keeps its own book."""
+    fresh = policyengine.load("policies")
+    rng = np.random.default_rng(21)
+    ratings = ["surpassed", "met_all", "met_most", "did_not_meet"]
+    pct = {"surpassed": (60, 70), "met_all": (50, 50), "met_most": (0, 40), "did_not_meet": (0, 0)}
+
+    def cases(n):
+        rating = [ratings[i] for i in rng.integers(0, 4, n)]
+        facts = [{"level": "PL-06", "salary": int(s), "rating": r,
+                  "increase_pct": Decimal(int(rng.integers(pct[r][0], pct[r][1] + 1))) / 10}
+                 for s, r in zip(rng.integers(84_000, 100_000, n), rating)]
+        days = [dt.date(2008 + int(y), 4, 1) for y in rng.integers(0, 3, n)]
+        return facts, days
+    first = _check(fresh, "ldp.performance_pay", *cases(3000))
+    second = _check(fresh, "ldp.performance_pay", *cases(3000))
+    assert first["scalar_evaluations"] >= 12  # (three April 1sts, several paths each)
+    assert second["scalar_evaluations"] < first["scalar_evaluations"] // 4, (first, second)
+    from policyengine.batch.engine import evaluate_batch
+    facts, days = cases(500)
+    _, rows = evaluate_batch(fresh, "ldp.performance_pay", [dict(f, day=d) for f, d in zip(facts, days)],
+                             as_of_column="day", _keep=True)
+    assert all(rows.path_decision(i) is not None for i in range(500))  # its own book: each path's Decision

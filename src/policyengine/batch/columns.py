@@ -55,8 +55,10 @@ class Col:
         return cls(None, [value])
 
     def take(self, rows):
-        """The column for a subset of the rows (indices)."""
-        return self if self.codes is None else Col(np.take(self.codes, rows), self.uniq)
+        """The column for a subset of the rows (indices, or a slice: a view)."""
+        if self.codes is None:
+            return self
+        return Col(self.codes[rows] if isinstance(rows, slice) else np.take(self.codes, rows), self.uniq)
 
     def values(self, n):
         """The Python value of every row (for tests and small outputs)."""

@@ -27,6 +27,7 @@ from . import numbers as N
 from .columns import FAILED, MISSING, Col, DCol, apply, classes, combination, factorize, intern, value_key
 from .numbers import Num, Rec
 
+_PERIOD_SLOT = ("period",)  # the env slot of a lookup's period (periods decided together)
 VARIED = 256  # an operand with more distinct numbers than this is computed by the fixed-point kernels
 
 
@@ -90,8 +91,11 @@ class PeriodCompiler:
 
     def __init__(self, rules, day, known_on, facts: dict, n: int, as_of: Col, presumed: dict,
                  numeric: bool = False, memo: dict | None = None, domain=None, shared: dict | None = None,
-                 closures: "Closures | None" = None):
+                 closures: "Closures | None" = None, periods=None):
         self.rules, self.day, self.known_on, self.n = rules, day, known_on, n
+        # periods decided together (their rules alike, their tables not): (the domain column of
+        # each combination's period, each period's day and known-on date); None: one period
+        self.periods = periods
         self.closures = closures  # the batch's scalar closures, and their results over few values
         # the domain's columns and the constants are the same for every chunk of the period: the
         # first chunk computes them (and lists them for the paths), the others take them from `shared`
@@ -112,8 +116,10 @@ class PeriodCompiler:
         self.fact_cols: dict = {}
         self.seen: list = []  # (Col, by_value, what it is): every column this chunk made or read, for the paths
         self.by_value: set = set()  # ids of expressions whose value picks a path (select keys)
-        self.domain_signature = None  # (its number, each domain element's signature), once paths() made it
+        self.domain_signature = None  # the domain signature of paths() (its columns, each element's signature)
         self.env = {AS_OF: day} if known_on is None else {AS_OF: day, KNOWN_ON: known_on}
+        if periods is not None:
+            self._saw((periods[0], True, ("period",)))  # rows of two periods never share a path: their tables differ
 
     # -- values ------------------------------------------------------------------------------
     def rule(self, rule) -> Col:
@@ -312,10 +318,11 @@ class PeriodCompiler:
             col = self._island(node, where) if nested else self._quantified(node, where)
         else:
             col = self._kernel(node, where) if self.numeric else None
-            if col is None:
+            if col is None and isinstance(node, ast.Lookup) and self.periods is not None:
+                col = self._lookup_by_period(node, where)
+            elif col is None:
                 ident = (id(node), id(self._table_version(node.ref))) if isinstance(node, ast.Lookup) else id(node)
-                fn = self._compiled(ident, lambda: getattr(  # (kept for the batch: it holds no column of this chunk)
-                    _OneNode("none", None, _versions_on(self.day, self.known_on), where, None), "_" + type(node).__name__)(node))
+                fn = self._node_closure(node, where, ident, self.day, self.known_on)
                 kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
                 col = self._apply(self._runner(fn, [id(k) for k in kids]), [_plain(self._node(k, where)) for k in kids],
                                   ident)
@@ -324,6 +331,29 @@ class PeriodCompiler:
         if self.dom is not None and _of_the_period(col):
             self.shared.setdefault("nodes", {})[id(node)] = col
         return col
+
+    def _node_closure(self, node, where, ident, day, known_on):
+        """The scalar closure of one node, its operands read from slots (kept for the batch: it
+        holds no column of this chunk); `day` and `known_on` pick a lookup's table version."""
+        return self._compiled(ident, lambda: getattr(
+            _OneNode("none", None, _versions_on(day, known_on), where, None), "_" + type(node).__name__)(node))
+
+    def _lookup_by_period(self, node, where) -> Col:
+        """A table lookup for periods decided together: each combination looked up in the
+        version of its own period (the period column is one more operand)."""
+        column, days = self.periods
+        kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
+        by_period, versions = {}, []
+        for key in column.uniq:
+            day, known = days.get(key, (self.day, self.known_on))  # (a period no row of this chunk is in: any)
+            version = node.ref.version_at(day, known)
+            versions.append(id(version))
+            by_period[key] = self._node_closure(node, where, (id(node), id(version)), day, known)
+
+        def lookup(env):
+            return by_period[env[_PERIOD_SLOT]](env)
+        return self._apply(self._runner(lookup, [_PERIOD_SLOT] + [id(k) for k in kids]),
+                           [column] + [_plain(self._node(k, where)) for k in kids], (id(node), tuple(versions)))
 
     def _kernel(self, node, where):
         """The node by the fixed-point kernels (batch/numbers.py) when an operand is a column of
@@ -451,10 +481,21 @@ class PeriodCompiler:
                     as_of = True
         rules = {k: _plain(c) for k, c in rules.items()}
         presumed = {k: v for k, v in self.presumed.items() if k in facts}
-        fn = ExprCompiler("none", lambda r: _reader(("rule", r.id)), self._table_version, where,
-                          presumed).compile(node)
+
+        def compiled(versions):
+            return ExprCompiler("none", lambda r: _reader(("rule", r.id)), versions, where, presumed).compile(node)
         names = list(facts) + [("rule", r) for r in rules] + ([AS_OF] if as_of else [])
         cols = [self._rows(c) for c in list(facts.values()) + list(rules.values())] + ([self.as_of] if as_of else [])
+        if self.periods is not None and any(isinstance(sub, ast.Lookup) for sub in ast.walk(node)):
+            column, days = self.periods  # periods decided together: each combination's own tables
+            by_period = {key: compiled(_versions_on(*days.get(key, (self.day, self.known_on)))) for key in column.uniq}
+            names.append(_PERIOD_SLOT)
+            cols.append(self._rows(column))
+
+            def fn(env):
+                return by_period[env[_PERIOD_SLOT]](env)
+        else:
+            fn = compiled(self._table_version)
         base = self.env
 
         def run(values):
@@ -518,11 +559,11 @@ class PeriodCompiler:
             if got is None or got[0] != which:  # the period's chunks share their domain columns, so this
                 per, size = _signature(of_domain, np.zeros(self.nd, dtype=np.int64), 1, self.memo)
                 per, _, size = factorize(per)  # at most nd signatures: the rows' part starts that small
-                # (the columns kept: their ids stay theirs), and a number no other signature has
-                got = (which, per, size, [x[0] for x in of_domain], next(_SIGNATURES))
+                # (the columns kept: their ids stay theirs), and each signature's content, once asked (path_keys)
+                got = (which, per, size, of_domain, {})
                 self.shared["signature"] = got
-            _, per, size, _, number = got
-            self.domain_signature = (number, per)
+            per, size = got[1], got[2]
+            self.domain_signature = got
             sig = np.take(per, self.dom)
         sig, size = _signature([x for x in seen if not isinstance(x[0], DCol)], sig, size, self.memo)
         if size <= 4 * n:  # few signatures possible: counted, not sorted (a longer count costs more than a sort)
@@ -538,18 +579,29 @@ class PeriodCompiler:
         return path, rep
 
 
-_SIGNATURES = itertools.count()  # numbers for the domain signatures a key may name
-
-
 class PathBook:
-    """The paths a period of validity has decided, across its chunks (and the input's
-    slices): each path's answer under a key that does not depend on the chunk, so a path met
-    again is not evaluated again."""
+    """The paths a period of validity has decided, across its chunks, the input's slices and
+    (batch/engine.py) the calls on the same policies: each path's answer under a key that
+    names columns by what they are and their outcome classes, not by this chunk's numbering,
+    so a path met again is not evaluated again."""
+
+    LIMIT = 1 << 16  # paths kept at most (a book that fills up answers what it has, and adds nothing)
 
     def __init__(self):
         self.places: dict = {}  # what a column is (its node, rule or fact) -> its place in a key
         self.values: dict = {}  # a select key's value (value_key) -> its number in a key
-        self.outcomes: dict = {}  # key -> the path's outcome (the engine's; -1: decided row by row)
+        self.outcomes: dict = {}  # key -> (the path's outcome, a Decision of it or None), or None: row by row
+        self._numbers = itertools.count()
+
+    def keep(self, key, answer) -> None:
+        if len(self.outcomes) < self.LIMIT:
+            self.outcomes[key] = answer
+
+    def number(self, table: dict, key) -> int:
+        """The number of a place or value: distinct numbers even when two threads deciding
+        on the same policies number at once (next() and setdefault are each atomic)."""
+        got = table.get(key)
+        return got if got is not None else table.setdefault(key, next(self._numbers))
 
 
 class Closures:
@@ -566,16 +618,14 @@ class Closures:
 
 def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
     """A key for each path (`rep`: one row of each) that is the same in every chunk of the
-    period: the outcome class, at the path's row, of every column that varies, by what the
-    column is - the domain's columns all at once, by the period's signature of their classes
-    (paths()).  Rows whose columns agree in class follow one path (see paths()), whichever
-    chunk holds them.  None when a column's classes are numbered for this chunk alone (which
-    items of a list decided, an island's combinations)."""
+    period and every call on the same policies: the outcome class, at the path's row, of
+    every column that varies, by what the column is - the domain's columns by their classes
+    at the path's combination (_domain_contents).  Rows whose columns agree in class follow
+    one path (see paths()), whichever chunk or call holds them.  None when a column's classes
+    are numbered for this chunk alone (which items of a list decided, an island's
+    combinations)."""
     places, parts, done = [], [], set()
-    if pc.domain_signature is not None:  # every domain column at once: the period's numbering of their classes
-        number, per = pc.domain_signature
-        places.append(book.places.setdefault(("domain", number), len(book.places)))
-        parts.append(per[pc.dom[rep]])
+    domain = [b""] * len(rep) if pc.domain_signature is None else _domain_contents(pc, rep, book)
     for col, by_value, ident in [x for x in pc.seen if not isinstance(x[0], DCol)]:
         if ident is None:
             if col.codes is None:
@@ -591,19 +641,42 @@ def path_keys(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook):
         else:
             codes = col.codes[rep]
             if by_value:  # by the value itself, which a select key picks a branch by
-                numbered = book.values
-                at = np.asarray([numbered.setdefault(value_key(col.uniq[c]), len(numbered)) for c in codes.tolist()],
+                at = np.asarray([book.number(book.values, value_key(col.uniq[c])) for c in codes.tolist()],
                                 dtype=np.int64)
             else:
                 at = _classes(col, False, pc.memo)[codes]
-        places.append(book.places.setdefault(ident, len(book.places)))
+        places.append(book.number(book.places, ident))
         parts.append(at)
     if not parts:
-        return [b""] * len(rep)
+        return [(d, b"") for d in domain]
     order = np.argsort(places)
     head = np.asarray(places, dtype=np.int64)[order].tobytes()
     matrix = np.ascontiguousarray(np.stack([parts[i] for i in order], axis=1).astype(np.int64))
-    return [head + row.tobytes() for row in matrix]
+    return [(d, head + row.tobytes()) for d, row in zip(domain, matrix)]
+
+
+def _domain_contents(pc: "PeriodCompiler", rep: np.ndarray, book: PathBook) -> list:
+    """The domain part of each path's key: the outcome class (or, for a select key, the value)
+    of every domain column at the path's combination, each column by its place - what the
+    domain signature numbers for this call alone, spelled out so that another call's equal
+    signature has the equal key.  Worked out once per signature (kept with it)."""
+    _, per, size, of_domain, contents = pc.domain_signature
+    sigs = per[pc.dom[rep]]
+    wanted = [s for s in dict.fromkeys(sigs.tolist()) if s not in contents]
+    if wanted:
+        element = np.full(size, -1, dtype=np.int64)
+        element[per[::-1]] = np.arange(len(per) - 1, -1, -1)  # a combination of each signature
+        for s in wanted:
+            e, entries = int(element[s]), {}
+            for col, by_value, ident in of_domain:
+                code = int(col.codes[e])
+                if by_value:
+                    cls = 8 + book.number(book.values, value_key(col.uniq[code]))
+                else:
+                    cls = int(_classes(col, False, pc.memo)[code])
+                entries[book.number(book.places, ("domain", ident, by_value))] = cls
+            contents[s] = np.asarray(sorted(entries.items()), dtype=np.int64).tobytes()
+    return [contents[s] for s in sigs.tolist()]
 
 
 def _classes(col, by_value, memo: dict):
@@ -673,8 +746,9 @@ class _ItemCompiler(PeriodCompiler):
 
     def __init__(self, outer: PeriodCompiler, item_row: np.ndarray, distinct_items: list, source: np.ndarray):
         facts = {name: outer._rows(col).take(item_row) for name, col in outer.facts.items()}
+        periods = None if outer.periods is None else (outer._rows(outer.periods[0]).take(item_row), outer.periods[1])
         super().__init__(outer.rules, outer.day, outer.known_on, facts, len(item_row), outer.as_of.take(item_row),
-                         outer.presumed)
+                         outer.presumed, periods=periods)
         self.outer, self.item_row = outer, item_row
         self.distinct_items, self.source = distinct_items, source  # the items of the distinct lists; each row's
         self.fields: dict = {}

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import math
 import time
+import weakref
 
 from decimal import Decimal
 
@@ -80,7 +81,7 @@ def evaluate_batch(policies, decision: str, data, as_of=None, as_of_column: str 
     for name in (as_of_column, known_on_column):
         if name is not None and name not in raw:
             raise InputError([f"no column '{name}' in the input{did_you_mean(name, raw)}"])
-    batch = _Batch(policies, rule, n, presume)
+    batch = _Batch(policies, rule, n, presume, own_books=_keep)
     outcome, value = batch.outcome, batch.value
     # Slice by slice: a slice's codes and working columns are all the memory there is beyond
     # the input and the answer (two integers a row); answers are shared across slices.
@@ -268,7 +269,7 @@ def _absent(v) -> bool:
 
 
 class _Batch:
-    def __init__(self, policies, rule, n, presume):
+    def __init__(self, policies, rule, n, presume, own_books: bool = False):
         self.policies, self.rule, self.n, self.presume = policies, rule, n, presume is not False
         self.decision = rule.id
         self.errors: dict[int, list] = {}  # row of the slice -> [(fact, problem)]
@@ -283,7 +284,11 @@ class _Batch:
         self.value = np.full(n, -1, dtype=np.int32)
         self.own_errors: list = []  # rows of the slice whose errors are their own (a reader's), not their facts'
         self.answers = None  # value field -> its store (batch/answers.py), once a chunk's values are numbers
-        self.books: dict = {}  # period key -> the paths decided in it (compiler.PathBook), all slices
+        # period key -> the paths decided in it (compiler.PathBook): for every slice, and every call on
+        # these policies (paths are the policies', not the input's), unless the caller needs each
+        # path's Decision (Rows): then the call's own
+        self.own_books = own_books
+        self.books: dict = {} if own_books else _books(policies, rule.id, self.presume)
         self.closures = Closures()  # the rules' and nodes' scalar closures, for every period
         self.domains: dict = {}  # period key -> (facts, combination -> place, their DCols, shared columns)
         self.domain_facts: dict = {}  # the few facts' names -> (combination -> place, their DCols): any period's
@@ -540,30 +545,90 @@ class _Batch:
         # few-valued ones as one key (their combination), at each period's rows, for its domain
         many = {name for name, col in self.facts.items() if col.codes is not None and len(col.uniq) > compiler.VARIED}
         combined = self._domain_key(many)
-        for key in (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist():
-            rows = np.flatnonzero(period_of == key)  # (a pass a period is faster than one sort: periods are few)
+        keys = (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist()
+        if not keys:
+            return
+        one_row = _a_row_of_each(period_of + 1, keys[-1] + 2)
+        groups: dict = {}  # what the periods' rules are -> the periods in force that share it
+        for key in keys:
             if key < 0:
-                self._errors_of(rows, dates_only=True)
+                self._errors_of(np.flatnonzero(period_of == key), dates_only=True)
                 continue
-            day, known = self._days_at(int(rows[0]))
-            if self.policies.plan_for(self.decision, day, "none", self.presume, known).error is not None:
-                self._scalar_rows(rows)  # not in force on these days: evaluate() says so, per day
+            day, known = self._days_at(int(one_row[key + 1]))
+            plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
+            if plan.error is not None:
+                self._scalar_rows(np.flatnonzero(period_of == key))  # not in force on these days: evaluate() says so, per day
                 continue
+            same = self._alike(plan, day, known) if combined is not None and PERIODS_TOGETHER else ("period", key)
+            groups.setdefault(same, []).append((key, day, known))
+        for same, periods in groups.items():
+            if len(periods) == 1:
+                rows, at = np.flatnonzero(period_of == periods[0][0]), None  # (a pass a period: periods are few)
+            else:  # periods told apart by their tables alone: decided together, the period a domain fact
+                place = np.full(keys[-1] + 2, -1, dtype=np.int32)
+                place[[k + 1 for k, _, _ in periods]] = np.arange(len(periods), dtype=np.int32)
+                at = np.take(place, period_of + 1)
+                rows = np.arange(self.n) if len(periods) == len(keys) else np.flatnonzero(at >= 0)
+                at = at if len(rows) == self.n else at[rows]
             if self.errors:
                 bad = np.fromiter((r in self.errors for r in rows.tolist()), dtype=bool, count=len(rows))
                 self._errors_of(rows[bad])
                 rows = rows[~bad]
-            got = None if combined is None else self._domain(combined[0], np.take(combined[1], rows), combined[2], key)
-            domain, dcols, shared = (None, {}, {}) if got is None else got
-            facts = {name: dcols[name] if name in dcols else col if name in many else col.take(rows)
-                     for name, col in self.facts.items()}
-            for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
-                part = slice(start, start + CHUNK_ROWS)
-                local = np.arange(start, min(start + CHUNK_ROWS, len(rows)))
-                chunk = {k: c if isinstance(c, DCol) else c.take(rows[part]) if k in many else c.take(local)
-                         for k, c in facts.items()}
-                self._decide_period(rows[part], chunk, None if domain is None else (domain[0][part], domain[1]),
-                                    shared, self.books.setdefault(key, PathBook()))
+                at = None if at is None else at[~bad]
+            if not len(rows):
+                continue
+            self._decide_group(rows, at, periods, combined, many, same)
+
+    def _decide_group(self, rows, at, periods: list, combined, many: set, same=None) -> None:
+        """Rows of one period, or of periods that differ in their tables alone (`at`: each
+        row's place among `periods`, their (key, day, known on); `same`: what they share, which
+        names their domain and paths for every slice, whichever of the periods it holds),
+        chunk by chunk."""
+        book_key = periods[0][0] if at is None else ("alike", same)
+        period = None
+        if combined is None:
+            got = None
+        elif at is None:
+            got = self._domain(combined[0], np.take(combined[1], rows), combined[2], book_key)
+        else:  # the period is the domain's last fact: each combination is of one period
+            few = dict(combined[0])
+            few[_PERIOD] = Col(None, [k for k, _, _ in periods])
+            key = np.take(combined[1], rows).astype(np.int64)
+            key *= len(periods)
+            key += at
+            got = self._domain(few, key, combined[2] * len(periods), book_key)
+            if got is not None:
+                period = (got[1][_PERIOD], {k: (d, kn) for k, d, kn in periods})
+        if got is None and at is not None:  # no domain to hold the period in: each period on its own
+            for i in range(len(periods)):
+                self._decide_group(rows[at == i], None, periods[i:i + 1], combined, many)
+            return
+        domain, dcols, shared = (None, {}, {}) if got is None else got
+        whole = _span(rows)
+        facts = {name: dcols[name] if name in dcols else col if name in many or isinstance(whole, slice) and
+                 whole == slice(0, self.n) else col.take(rows) for name, col in self.facts.items()}
+        book = self.books.setdefault((book_key, self.weight is None), PathBook())
+        for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
+            part = slice(start, start + CHUNK_ROWS)
+            mine = _span(rows[part])  # (contiguous rows: a slice, and the columns views, not copies)
+            chunk = {k: c if isinstance(c, DCol) else c.take(mine if k in many else part) for k, c in facts.items()}
+            self._decide_period(rows[part], chunk, None if domain is None else (domain[0][part], domain[1]),
+                                shared, book, period)
+
+    def _alike(self, plan, day, known):
+        """What a period's answers rest on besides its tables: the version of each rule the
+        decision uses and the presumptions (and whether the decision reads its date).  Periods
+        alike in this are decided together, each table lookup by its row's period."""
+        if self._reads_as_of():
+            return ("as_of", day, known)
+        rules = self.policies.rules
+        ids = self.__dict__.get("rule_ids")
+        if ids is None:
+            ids = self.rule_ids = [self.decision] + sorted(
+                i for kind, i in self.policies.graph.dependencies("rule", self.decision) if kind == "rule")
+        versions = tuple(id(rules[i].version_at(day, known)) for i in ids)
+        presumed = tuple(sorted((name, value_key(p.value)) for name, (_, p) in (plan.presumptions or {}).items()))
+        return versions, presumed, known is None
 
     def _errors_of(self, rows, dates_only=False) -> None:
         for r in rows.tolist():
@@ -609,11 +674,13 @@ class _Batch:
             got = cache[(id(days), len(bounds))] = (days, marks)
         return got[1]
 
-    def _decide_period(self, rows: np.ndarray, facts: dict, domain, shared: dict, book: PathBook) -> None:
+    def _decide_period(self, rows: np.ndarray, facts: dict, domain, shared: dict, book: PathBook,
+                       periods=None) -> None:
         """Rows of one period (a chunk of them): `facts` taken at them (the domain's as DCols
         over `domain`), `shared` the domain's columns between the period's chunks, `book` the
         paths the period has decided (each path's row is evaluated once a period, not once a
-        chunk)."""
+        chunk); `periods`, for periods told apart by their tables alone: (the domain's column
+        of each combination's period, each period's day and known-on date)."""
         day, known = self._days_at(int(rows[0]))
         plan = self.policies.plan_for(self.decision, day, "none", self.presume, known)
         presumed = {name: p.value for name, (_, p) in (plan.presumptions or {}).items()}
@@ -621,7 +688,7 @@ class _Batch:
         as_of = self.day.take(rows) if self._reads_as_of() else Col.const(day)  # (the column only for a rule that reads it)
         pcomp = PeriodCompiler(self.policies.rules, day, known, facts, len(rows), as_of, presumed,
                                numeric=numeric, memo=self.num_memo, domain=domain, shared=shared,
-                               closures=self.closures)
+                               closures=self.closures, periods=periods)
         try:
             col = pcomp._rows(pcomp.rule(self.rule))
             if np.max(pcomp.visits, initial=0) > limits.MAX_STEPS // 2:  # the step budget might bind: decide exactly
@@ -644,11 +711,13 @@ class _Batch:
         redo = []
         keys = path_keys(pcomp, rep, book)
         for p, r in enumerate(rep.tolist()):
-            known_path = None if keys is None else book.outcomes.get(keys[p])
-            if known_path is not None:
-                path_outcome[p] = known_path
-                if known_path < 0:
+            known_path = _UNSEEN if keys is None else book.outcomes.get(keys[p], _UNSEEN)
+            if known_path is not _UNSEEN:
+                if known_path is None:  # an error or a disagreement: decided row by row
+                    path_outcome[p] = -1
                     redo.append(p)
+                else:
+                    path_outcome[p] = self._intern_outcome(*known_path)
                 continue
             g = int(rows[r])
             outcome, value, d = self._scalar(g)
@@ -665,23 +734,25 @@ class _Batch:
                     self.meta["fallbacks"].append({"rows": 0, "reason": f"batch and scalar disagree on row {row + self.offset + 1}"})
             else:
                 path_outcome[p] = self._intern_outcome(outcome, d)
-            if keys is not None:
-                book.outcomes[keys[p]] = int(path_outcome[p])
-        self.outcome[rows] = np.take(path_outcome, path)
+            if keys is not None:  # (a book kept across calls keeps no Decision: it holds a row's facts)
+                book.keep(keys[p], None if path_outcome[p] < 0 else (outcome, d if self.own_books else None))
+        at = _span(rows)  # (contiguous rows: written through a slice)
+        self.outcome[at] = np.take(path_outcome, path)
         decided = np.asarray([o >= 0 and self.outcomes[o][0] == "decided" for o in path_outcome.tolist()])
         every = bool(decided.all())  # (every path decided: no row-long mask to make)
         row_decided = None if every else decided[path]
         if numeric:
             mine = None if every else np.flatnonzero(row_decided)
-            if not self._store(rows + self.offset if every else rows[mine] + self.offset,
-                               col if every else col.take(mine)):  # beyond int64 at the field's scale
+            where = (slice(at.start + self.offset, at.stop + self.offset) if isinstance(at, slice) else
+                     rows + self.offset) if every else rows[mine] + self.offset
+            if not self._store(where, col if every else col.take(mine)):  # beyond int64 at the field's scale
                 self.meta["fallbacks"].append({"rows": len(rows), "reason": "numbers too large for the fixed-point store"})
                 self._scalar_rows(rows)
                 return
-            self.value[rows] = NUMERIC if every else np.where(row_decided, NUMERIC, -1)
+            self.value[at] = NUMERIC if every else np.where(row_decided, NUMERIC, -1)
             self.meta["numeric_rows"] += len(rows) if every else len(mine)
         else:
-            self.value[rows] = value_ids[local] if every else np.where(row_decided, value_ids[local], -1)
+            self.value[at] = value_ids[local] if every else np.where(row_decided, value_ids[local], -1)
         if redo:
             redone = np.isin(path, np.asarray(redo))
             again = rows[redone]
@@ -799,7 +870,9 @@ class _Batch:
         return [("value", t, None)] if t.kind != "record" else [(f"value.{n}", ft, n) for n, ft in t.fields]
 
     def _store(self, rows, col) -> bool:
-        """A chunk's values held as numbers, into each field's store (batch/answers.py)."""
+        """A chunk's values held as numbers, into each field's store (batch/answers.py); `rows`
+        the result's rows (indices, or a slice)."""
+        count = rows.stop - rows.start if isinstance(rows, slice) else len(rows)
         if self.answers is None:
             self.answers = {name: Numbers(self.total, ftype.kind) if ftype.kind in ("money", "decimal", "integer")
                             else Codes(self.total) for name, ftype, _ in self._fields()}
@@ -807,7 +880,7 @@ class _Batch:
             part = col if field is None else col.fields[field]
             store = self.answers[name]
             if isinstance(store, Numbers):
-                num = part if isinstance(part, Num) else numbers.of(part, len(rows), {})
+                num = part if isinstance(part, Num) else numbers.of(part, count, {})
                 if num is None or not store.write(rows, num):
                     return False
             else:
@@ -867,6 +940,34 @@ class _Batch:
 
 
 DOMAIN_SHARE = 0.25  # a domain is used when its combinations are at most this share of the rows
+_UNSEEN = object()  # a path no book has
+_BOOKS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # policies -> (decision, presume) -> books
+
+
+def _books(policies, decision: str, presume: bool) -> dict:
+    """The path books of a decision on these policies, kept while the policies are."""
+    return _BOOKS.setdefault(policies, {}).setdefault((decision, presume), {})
+PERIODS_TOGETHER = True  # periods whose rules are alike decided as one (their tables told apart per combination)
+_PERIOD = ("period",)  # the domain's fact of periods decided together (no fact name is a tuple)
+
+
+def _a_row_of_each(codes: np.ndarray, size: int) -> np.ndarray:
+    """A row holding each code (-1 for a code no row holds), looked for among the first rows
+    first: the codes are few (periods)."""
+    rows = np.full(size, -1, dtype=np.int64)
+    head = min(len(codes), 4096)
+    rows[codes[:head]] = np.arange(head)  # (of equal indices the last write wins: any row will do)
+    if len(np.flatnonzero(np.bincount(codes, minlength=size))) > int((rows >= 0).sum()):
+        rows[codes] = np.arange(len(codes))
+    return rows
+
+
+def _span(rows: np.ndarray):
+    """Sorted distinct rows as a slice when they are contiguous (writes and reads are then
+    views), else the rows themselves."""
+    if len(rows) and int(rows[-1]) - int(rows[0]) + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 def _same_number(mine, value) -> bool:
     """A value computed column-wise against the scalar engine's: numbers by type and value
     (the exponent of a Decimal aside: the result's decimal128 column holds the number),
