@@ -194,6 +194,24 @@ def test_arrow_columns_with_nulls_are_facts_not_given(policies):
     assert t.column("missing").to_pylist()[1] == ["step"]
 
 
+def test_a_text_column_of_one_value_and_one_that_differs_late(policies):
+    """A column whose rows all hold one text (every participant PL-06) is read by one
+    comparison; a column that holds it in its first rows only, or a text that is not a value
+    throughout, is read by lookup: each row's answer is the one evaluate() gives it."""
+    n = 3000
+    base = {"salary": 90_000, "rating": "met_all", "increase_pct": Decimal(5)}
+    day = dt.date(2009, 4, 1)
+    for levels in (["PL-06"] * n, ["PL-06"] * (n - 1) + ["PL-05"], ["PL-6"] * n):
+        got = batch_rows(policies.evaluate_batch("ldp.performance_pay", pa.table({
+            "level": levels, "salary": [base["salary"]] * n, "rating": [base["rating"]] * n,
+            "increase_pct": pa.array([base["increase_pct"]] * n, type=pa.decimal128(4, 1))}), as_of=day),
+            policies.rule("ldp.performance_pay").type)
+        for i in (0, n - 1):
+            want = scalar(policies, "ldp.performance_pay", dict(base, level=levels[i]), day)
+            assert same(want, got[i]), (levels[i], want, got[i])
+    assert got[0]["status"] == "error" and "PL-6" in got[0]["problems"][0]
+
+
 def test_many_salaries_are_read_as_numbers_and_a_bad_one_is_its_rows_error(policies):
     """A column of many whole salaries is kept as numbers (no Python value made for each), by
     range or by hash, from Arrow or from lists; one below the fact's minimum (0) sends the

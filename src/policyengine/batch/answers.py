@@ -53,9 +53,9 @@ class Numbers:
         self.bound = max(self.bound, bound)
         return True
 
-    def column(self, ids, theirs: list):
+    def column(self, ids, theirs: list, every: bool = False):
         """The field's column: rows of value ids (theirs: each id's value of the field) and
-        rows written here (NUMERIC); None when a value does not fit."""
+        rows written here (NUMERIC; `every`: all of them); None when a value does not fit."""
         floor = MONEY_PLACES if self.kind == "money" else 0
         places = [-v.as_tuple().exponent for v in theirs if isinstance(v, Decimal)]
         if not self._rescale(max([self.scale, floor] + places)):
@@ -72,8 +72,8 @@ class Numbers:
                 return None
             table[i], known[i] = x, True
         low = self.words[:, 0]
-        valid = ids == NUMERIC  # row-long temporaries are the result's peak memory: one bool column
-        if not valid.all():  # (every row written here: nothing to merge)
+        valid = None if every else ids == NUMERIC  # row-long temporaries are the result's peak memory: one bool column
+        if not every and not valid.all():  # (every row written here: nothing to merge)
             theirs_rows = np.flatnonzero(ids >= 0)
             low[theirs_rows] = table[ids[theirs_rows]]
             valid[theirs_rows] = known[ids[theirs_rows]]
@@ -82,7 +82,7 @@ class Numbers:
         while scale > floor and not (low % 10).any():  # the places the numbers need, as arrow.to_arrow gives
             low //= 10
             scale -= 1
-        nulls = int(len(low) - valid.sum())
+        nulls = 0 if every else int(len(low) - valid.sum())
         if self.kind == "integer":
             if scale:
                 return None
@@ -120,10 +120,14 @@ class Codes:
         self.ids[rows] = mapped[0] if col.codes is None else np.take(mapped, col.codes)
         return True
 
-    def column(self, ids, theirs: list, ftype):
+    def column(self, ids, theirs: list, ftype, every: bool = False):
+        """The field's column: rows of value ids merged with the rows written here (`every`: all)."""
         mapped = self._mapped(list(theirs) + [None])
         out = self.ids
-        mine = ids >= 0
-        out[mine] = mapped[ids[mine]]
-        out[ids == -1] = -1
-        return pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0), to_arrow(self.distinct.values, ftype), safe=False)
+        if not every:
+            mine = ids >= 0
+            out[mine] = mapped[ids[mine]]
+            out[ids == -1] = -1
+        none = out < 0  # (a record without the field)
+        indices = pa.array(out, mask=none) if none.any() else pa.array(out)
+        return pa.DictionaryArray.from_arrays(indices, to_arrow(self.distinct.values, ftype), safe=False)

@@ -204,6 +204,11 @@ def _in_set(arr, expected: list):
     """(codes, values) of texts looked up among the expected ones: a hash table of the few
     expected texts, not one of the column (which Arrow's allocator keeps as resident memory
     after the encoding).  What is not among them, a null included, is encoded apart."""
+    if len(arr) > 1024 and not arr.null_count:  # one text throughout (every row PL-06): a comparison, not a hash
+        first = arr[0]
+        if first.as_py() in expected and pc.all(pc.equal(arr.slice(0, 1024), first)).as_py() \
+                and pc.all(pc.equal(arr, first, memory_pool=POOL)).as_py():
+            return np.full(len(arr), expected.index(first.as_py()), dtype=np.int32), expected + [None]
     found = pc.index_in(arr, value_set=pa.array(expected, type=arr.type), memory_pool=POOL)
     if not found.null_count:
         return found.to_numpy().astype(np.int32, copy=False), expected + [None]
@@ -889,11 +894,12 @@ class _Batch:
 
     def _answer_columns(self, columns: dict) -> None:
         """The stored fields merged with the rows of value ids, into the value columns."""
+        every = bool((self.value == NUMERIC).all())  # (every row's value in the stores: nothing to merge)
         for name, ftype, field in self._fields():
             theirs = [v if field is None or v is None else v.get(field) for v in self.values]
             store = self.answers[name]
-            got = store.column(self.value, theirs) if isinstance(store, Numbers) else \
-                store.column(self.value, theirs, ftype)
+            got = store.column(self.value, theirs, every) if isinstance(store, Numbers) else \
+                store.column(self.value, theirs, ftype, every)
             if got is None:  # a number the store cannot hold: each row's own Python value, as the others are
                 values = [None if i == -1 else store.value(r) if i == NUMERIC else theirs[i]
                           for r, i in enumerate(self.value.tolist())]
@@ -912,13 +918,14 @@ class _Batch:
         def per_outcome(values, typ):
             return pa.DictionaryArray.from_arrays(outcome_ids, pa.array(values, type=typ), safe=False)  # ids made here
         columns["status"] = per_outcome([o[0] for o in self.outcomes], pa.string())
-        undecided = self.value < 0
-        vids = pa.array(self.value, mask=undecided) if undecided.any() else pa.array(self.value)  # no copy when all decided
-        del undecided
-        for name, arr in values.items():
-            columns[name] = pa.DictionaryArray.from_arrays(vids, arr, safe=False)  # value ids made here: no bounds pass
-        if self.answers is not None:
+        if self.answers is not None:  # (every value field has its store: the stores make the columns)
             self._answer_columns(columns)
+        else:
+            undecided = self.value < 0
+            vids = pa.array(self.value, mask=undecided) if undecided.any() else pa.array(self.value)  # no copy when all decided
+            del undecided
+            for name, arr in values.items():
+                columns[name] = pa.DictionaryArray.from_arrays(vids, arr, safe=False)  # value ids made here: no bounds pass
         self.value_columns = {k: columns[k] for k in values}
         for i, name in ((1, "clauses"), (2, "missing"), (3, "assumptions")):
             columns[name] = per_outcome([list(o[i]) for o in self.outcomes], _LIST)
