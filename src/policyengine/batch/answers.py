@@ -49,7 +49,10 @@ class Numbers:
         if bound >= LIMIT:
             return False
         low = self.words[:, 0]  # the low words (a strided view: no row-long index temporary)
-        low[rows] = num.ints * f if f != 1 else num.ints
+        if isinstance(rows, slice) and f != 1:
+            np.multiply(num.ints, f, out=low[rows])  # (contiguous rows: scaled straight into the buffer)
+        else:
+            low[rows] = num.ints * f if f != 1 else num.ints
         self.bound = max(self.bound, bound)
         return True
 
@@ -116,8 +119,13 @@ class Codes:
         return mapped
 
     def write(self, rows, col) -> bool:
-        mapped = self._mapped(col.uniq)
-        self.ids[rows] = mapped[0] if col.codes is None else np.take(mapped, col.codes)
+        mapped = self._mapped(col.uniq).astype(self.ids.dtype)
+        if col.codes is None:
+            self.ids[rows] = mapped[0]
+        elif isinstance(rows, slice):
+            np.take(mapped, col.codes, out=self.ids[rows])  # (contiguous rows: gathered straight into the store)
+        else:
+            self.ids[rows] = np.take(mapped, col.codes)
         return True
 
     def column(self, ids, theirs: list, ftype, every: bool = False):

@@ -797,18 +797,24 @@ class _Batch:
         for c in reversed(list(few.values())):
             rest, digit = np.divmod(rest, len(c.uniq))
             digits.append(digit)
-        combos = list(zip(*([value_key(c.uniq[i]) for i in d.tolist()] for c, d in zip(few.values(), reversed(digits)))))
+        keys = [[value_key(v) for v in c.uniq] for c in few.values()]  # (each distinct value's key once)
+        combos = list(zip(*([k[i] for i in d.tolist()] for k, d in zip(keys, reversed(digits)))))
         names = tuple(few)
+
+        def places_in(places: dict):
+            got = [places.get(x) for x in combos]
+            return None if None in got else got
         known = self.domains.get(period)
-        if known is None or known[0] != names or not all(x in known[1] for x in combos):
+        place = None if known is None or known[0] != names else places_in(known[1])
+        if place is None:
             # another period's domain of these facts, if it has these combinations: the same
             # fact columns, so what reads them alone is computed once (compiler.Closures.columns)
             base = self.domain_facts.get(names)
-            if base is not None and all(x in base[0] for x in combos):
+            place = None if base is None else places_in(base[0])
+            if place is not None:
                 known = self.domains[period] = (names, base[0], base[1], {})
-        if known is not None and known[0] == names and all(x in known[1] for x in combos):
-            place = np.asarray([known[1][x] for x in combos], dtype=np.int32)
-            return (np.take(place, dom), len(known[1])), known[2], known[3]
+        if place is not None:
+            return (np.take(np.asarray(place, dtype=np.int32), dom), len(known[1])), known[2], known[3]
         dcols = {k: DCol(d.astype(np.int32), c.uniq) for (k, c), d in zip(few.items(), reversed(digits))}
         shared: dict = {}  # the domain's columns, computed by the first chunk for the others
         places = {x: i for i, x in enumerate(combos)}
