@@ -266,22 +266,35 @@ class PeriodCompiler:
             value = Rec(fields, N._first(*(N.state_of(c, self.n) for c in fields.values())))
         else:
             return None
-        held = None  # per row: 0 every requirement holds, 1 one is unknown, 2 one fails or failed
+        # 0 every requirement holds, 1 one is unknown, 2 one fails or failed: for the requirements
+        # that are constants, over the domain (a row-long pass only if one does not hold), per row
+        worst, over_domain, held = 0, None, None
         for name, _ in version.requires:
-            req = self._rows(self.rule(self.rules.get(f"{rule.instrument}.{name}") or self.rules[name]))
+            req = self.rule(self.rules.get(f"{rule.instrument}.{name}") or self.rules[name])
             if not isinstance(req, Col) or any(type(v) is not bool and v is not MISSING and v is not FAILED
                                                for v in req.uniq):
                 return None
             marks = np.asarray([0 if v is True else 1 if v is MISSING else 2 for v in req.uniq], dtype=np.int8)
-            per_row = np.full(self.n, marks[0], dtype=np.int8) if req.codes is None else np.take(marks, req.codes)
-            held = per_row if held is None else np.maximum(held, per_row)
+            if req.codes is None:
+                worst = max(worst, int(marks[0]))
+            elif isinstance(req, DCol):
+                per = np.take(marks, req.codes)
+                over_domain = per if over_domain is None else np.maximum(over_domain, per)
+            else:
+                per = np.take(marks, req.codes)
+                held = per if held is None else np.maximum(held, per)
+        if over_domain is not None and over_domain.any():
+            per = np.take(over_domain, self.dom)
+            held = per if held is None else np.maximum(held, per)
+        if worst:
+            held = np.full(self.n, worst, dtype=np.int8) if held is None else np.maximum(held, np.int8(worst))
         if held is None or not held.any():
             return value
         own = value.state if value.state is not None else np.zeros(self.n, dtype=np.int8)
         state = np.where(held > 0, held, own).astype(np.int8)
         if isinstance(value, Rec):
             return Rec(value.fields, state)
-        return Num(np.where(state == N.VALUE, value.ints, 0), value.scale, value.is_int, state)
+        return Num(np.where(state == N.VALUE, value.ints, 0), value.scale, value.is_int, state, value._bound)
 
     def expr(self, expr) -> Col:
         col = self._node(expr.node, expr.locate)

@@ -553,7 +553,7 @@ class _Batch:
         keys = (np.flatnonzero(np.bincount(period_of + 1)) - 1).tolist()
         if not keys:
             return
-        one_row = _a_row_of_each(period_of + 1, keys[-1] + 2)
+        one_row = _a_row_of_each(period_of + 1, keys[-1] + 2, len(keys))
         groups: dict = {}  # what the periods' rules are -> the periods in force that share it
         for key in keys:
             if key < 0:
@@ -964,13 +964,13 @@ PERIODS_TOGETHER = True  # periods whose rules are alike decided as one (their t
 _PERIOD = ("period",)  # the domain's fact of periods decided together (no fact name is a tuple)
 
 
-def _a_row_of_each(codes: np.ndarray, size: int) -> np.ndarray:
-    """A row holding each code (-1 for a code no row holds), looked for among the first rows
-    first: the codes are few (periods)."""
+def _a_row_of_each(codes: np.ndarray, size: int, present: int) -> np.ndarray:
+    """A row holding each of the `present` codes (-1 for a code no row holds), looked for
+    among the first rows first: the codes are few (periods)."""
     rows = np.full(size, -1, dtype=np.int64)
     head = min(len(codes), 4096)
     rows[codes[:head]] = np.arange(head)  # (of equal indices the last write wins: any row will do)
-    if len(np.flatnonzero(np.bincount(codes, minlength=size))) > int((rows >= 0).sum()):
+    if int((rows >= 0).sum()) < present:
         rows[codes] = np.arange(len(codes))
     return rows
 

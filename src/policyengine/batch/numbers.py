@@ -32,20 +32,23 @@ _CLASS = np.asarray([4, 0, 1], dtype=np.int64)  # state -> columns.classes' code
 
 class Num:
     """A numeric column: ints (0 where a row is not a value), scale, the values' Python type,
-    and each row's state (None: every row is a value)."""
+    and each row's state (None: every row is a value); `bound`, when known without a pass
+    over the rows, a bound on the magnitudes (the operands' bounds carried through a kernel,
+    or the distinct values' largest)."""
 
     __slots__ = ("ints", "scale", "is_int", "state", "_bound")
 
-    def __init__(self, ints, scale: int, is_int: bool, state=None):
+    def __init__(self, ints, scale: int, is_int: bool, state=None, bound: int | None = None):
         self.ints, self.scale, self.is_int, self.state = ints, scale, is_int, state
-        self._bound = None
+        self._bound = bound
 
     def take(self, rows) -> "Num":
         return Num(np.take(self.ints, rows), self.scale, self.is_int,
-                   None if self.state is None else np.take(self.state, rows))
+                   None if self.state is None else np.take(self.state, rows), self._bound)
 
     def bound(self) -> int:
-        """The largest magnitude (kept: the kernels ask it of an operand more than once)."""
+        """A bound on the magnitudes, at least the largest (kept: the kernels ask it of an
+        operand more than once; they only check it against LIMIT, where a bound will do)."""
         if self._bound is None:
             self._bound = int(max(self.ints.max(), -self.ints.min())) if len(self.ints) else 0
         return self._bound
@@ -93,11 +96,12 @@ def of(col, n: int, memo: dict):
     ints, scale, is_int, state = table
     if col.codes is None:
         return Num(np.full(n, ints[0], dtype=np.int64), scale, is_int,
-                   None if state is None or not state[0] else np.full(n, state[0], dtype=np.int8))
+                   None if state is None or not state[0] else np.full(n, state[0], dtype=np.int8), abs(int(ints[0])))
     if state is not None:  # a value no row holds (the null every input column lists) is no state
         per_row = np.take(state, col.codes)
         state = per_row if per_row.any() else None
-    return Num(np.take(ints, col.codes), scale, is_int, state)
+    bound = int(max(ints.max(), -ints.min())) if len(ints) else 0  # (of the distinct values: no pass over the rows)
+    return Num(np.take(ints, col.codes), scale, is_int, state, bound)
 
 
 def _per_value(uniq):
@@ -151,12 +155,12 @@ def _first(*states):
     return out
 
 
-def _result(ints, scale, is_int, state):
+def _result(ints, scale, is_int, state, bound=None):
     if scale > MAX_SCALE:
         return None
     if state is not None:
         ints = ints * (state == VALUE)
-    return Num(ints, scale, is_int, state)
+    return Num(ints, scale, is_int, state, bound)
 
 
 def _at_scale(a: Num, scale: int):
@@ -176,13 +180,15 @@ def arith(op: str, a: Num, b: Num):
     """a + b, a - b, a * b."""
     is_int = a.is_int and b.is_int
     if op == "*":
-        if a.bound() * b.bound() >= LIMIT:
+        bound = a.bound() * b.bound()
+        if bound >= LIMIT:
             return None
-        return _result(a.ints * b.ints, a.scale + b.scale, is_int, _first(a.state, b.state))
+        return _result(a.ints * b.ints, a.scale + b.scale, is_int, _first(a.state, b.state), bound)
     ai, bi, scale = _aligned(a, b)
-    if ai is None or a.bound() * 10 ** (scale - a.scale) + b.bound() * 10 ** (scale - b.scale) >= LIMIT:
+    bound = None if ai is None else a.bound() * 10 ** (scale - a.scale) + b.bound() * 10 ** (scale - b.scale)
+    if bound is None or bound >= LIMIT:
         return None
-    return _result(ai + bi if op == "+" else ai - bi, scale, is_int, _first(a.state, b.state))
+    return _result(ai + bi if op == "+" else ai - bi, scale, is_int, _first(a.state, b.state), bound)
 
 
 def divide(a: Num, b: Num):
@@ -199,9 +205,10 @@ def divide(a: Num, b: Num):
         return None
     k = max(twos, fives)
     m = 10 ** b.scale * 10 ** k // abs(q) * (1 if q > 0 else -1)
-    if a.bound() * abs(m) >= LIMIT:
+    bound = a.bound() * abs(m)
+    if bound >= LIMIT:
         return None
-    return _result(a.ints * m, a.scale + k, False, a.state)
+    return _result(a.ints * m, a.scale + k, False, a.state, bound)
 
 
 _CMP = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
@@ -232,7 +239,7 @@ def extreme(function: str, a: Num, b: Num):
     # Python's min/max pick b only when it is beyond a; between integers at one scale the
     # number picked is the same either way
     out = np.minimum(ai, bi) if function == "min" else np.maximum(ai, bi)
-    return _result(out, scale, a.is_int, _first(a.state, b.state))
+    return _result(out, scale, a.is_int, _first(a.state, b.state), _wider(a, b, scale))
 
 
 def round_to(a: Num, to):
@@ -254,11 +261,17 @@ def round_to(a: Num, to):
         return None
     q = (2 * np.abs(ai) + st) // (2 * st)
     places = max(0, -t.exponent)  # a multiple of the step needs no more places than the step
-    return _result(np.sign(ai) * q * (st // 10 ** (scale - places)), places, False, a.state)
+    bound = (a.bound() * 10 ** (scale - a.scale) + st) // 10 ** (scale - places) + 1  # (at most half a step more)
+    return _result(np.sign(ai) * q * (st // 10 ** (scale - places)), places, False, a.state, bound)
 
 
 def negate(a: Num):
-    return _result(-a.ints, a.scale, a.is_int, a.state)
+    return _result(-a.ints, a.scale, a.is_int, a.state, a._bound)
+
+
+def _wider(a: Num, b: Num, scale: int) -> int:
+    """A bound on either operand at `scale` (a min, a max, the branch an `if` takes)."""
+    return max(a.bound() * 10 ** (scale - a.scale), b.bound() * 10 ** (scale - b.scale))
 
 
 def choose(cond: Col, a: Num, b: Num):
@@ -282,11 +295,11 @@ def choose(cond: Col, a: Num, b: Num):
     then = pick == 3
     ints = bi + (ai - bi) * then  # |a - b| < 2 LIMIT: no overflow, and no where() (a branch a row)
     if a.state is None and b.state is None and not (table < 3).any():
-        return _result(ints, scale, a.is_int, None)  # every row a value: the branch taken is one
+        return _result(ints, scale, a.is_int, None, _wider(a, b, scale))  # every row a value: the branch taken is one
     sa = np.zeros(len(ai), dtype=np.int8) if a.state is None else a.state
     sb = np.zeros(len(ai), dtype=np.int8) if b.state is None else b.state
     state = np.where(then, sa, np.where(pick == 4, sb, pick)).astype(np.int8)
-    return _result(ints, scale, a.is_int, state if state.any() else None)
+    return _result(ints, scale, a.is_int, state if state.any() else None, _wider(a, b, scale))
 
 
 class Rec:
