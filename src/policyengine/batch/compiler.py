@@ -351,14 +351,19 @@ class PeriodCompiler:
         return self._compiled(ident, lambda: getattr(
             _OneNode("none", None, _versions_on(day, known_on), where, None), "_" + type(node).__name__)(node))
 
+    def _period_days(self, key):
+        """(day, known-on date) of a period decided together: any of a period no row of this
+        chunk is in (no row reads its lookups)."""
+        return self.periods[1].get(key, (self.day, self.known_on))
+
     def _lookup_by_period(self, node, where) -> Col:
         """A table lookup for periods decided together: each combination looked up in the
         version of its own period (the period column is one more operand)."""
-        column, days = self.periods
+        column = self.periods[0]
         kids = [k for k in ast.children(node) if not isinstance(k, ast.Literal)]
         by_period, versions = {}, []
         for key in column.uniq:
-            day, known = days.get(key, (self.day, self.known_on))  # (a period no row of this chunk is in: any)
+            day, known = self._period_days(key)
             version = node.ref.version_at(day, known)
             versions.append(id(version))
             by_period[key] = self._node_closure(node, where, (id(node), id(version)), day, known)
@@ -500,8 +505,8 @@ class PeriodCompiler:
         names = list(facts) + [("rule", r) for r in rules] + ([AS_OF] if as_of else [])
         cols = [self._rows(c) for c in list(facts.values()) + list(rules.values())] + ([self.as_of] if as_of else [])
         if self.periods is not None and any(isinstance(sub, ast.Lookup) for sub in ast.walk(node)):
-            column, days = self.periods  # periods decided together: each combination's own tables
-            by_period = {key: compiled(_versions_on(*days.get(key, (self.day, self.known_on)))) for key in column.uniq}
+            column = self.periods[0]  # periods decided together: each combination's own tables
+            by_period = {key: compiled(_versions_on(*self._period_days(key))) for key in column.uniq}
             names.append(_PERIOD_SLOT)
             cols.append(self._rows(column))
 

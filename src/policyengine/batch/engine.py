@@ -610,9 +610,9 @@ class _Batch:
                 self._decide_group(rows[at == i], None, periods[i:i + 1], combined, many)
             return
         domain, dcols, shared = (None, {}, {}) if got is None else got
-        whole = _span(rows)
-        facts = {name: dcols[name] if name in dcols else col if name in many or isinstance(whole, slice) and
-                 whole == slice(0, self.n) else col.take(rows) for name, col in self.facts.items()}
+        every = len(rows) == self.n  # (sorted distinct rows: every row of the slice, in order)
+        facts = {name: dcols[name] if name in dcols else col if name in many or every else col.take(rows)
+                 for name, col in self.facts.items()}
         book = self.books.setdefault((book_key, self.weight is None), PathBook())
         for start in range(0, len(rows), CHUNK_ROWS):  # bounded working memory, whatever the input
             part = slice(start, start + CHUNK_ROWS)
