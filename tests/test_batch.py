@@ -235,3 +235,44 @@ def test_many_salaries_are_read_as_numbers_and_a_bad_one_is_its_rows_error(polic
     assert len(values) == 3 and values[1] == Decimal(7) and type(values[0]) is Decimal
     assert list(values)[2] is values[2] is values[-1]  # the last one: MISSING, the rows with none
     assert values.classes().tolist() == [4, 4, 0]
+
+
+def test_a_later_slice_takes_the_answers_of_cases_an_earlier_one_decided(policies, monkeypatch):
+    """Rows with the same facts in the same period are one case (decided once, engine.decide);
+    a slice whose cases an earlier slice of the call decided takes their answers instead of
+    deciding them again.  Every row's answer - an input error's, a day outside the directive's
+    force (2005), a level without steps (PL-06, refused), a missing level or step included - and the
+    counts of rows decided column-wise and by the scalar engine are those of deciding each
+    slice afresh, and evaluate()'s."""
+    from policyengine.batch import engine
+    monkeypatch.setattr(engine, "SLICE_ROWS", 300)
+    rng = np.random.default_rng(21)
+    levels, steps = ["PL-01", "PL-03", "PL-06", None], [1, 2, "two", None]
+    days = [dt.date(2005, 6, 1), dt.date(2008, 6, 1), dt.date(2008, 9, 30), dt.date(2009, 4, 2), dt.date(2011, 1, 3)]
+    facts, on = [], []
+    for _ in range(3000):
+        level, step = levels[rng.integers(len(levels))], steps[rng.integers(len(steps))]
+        facts.append({k: v for k, v in (("level", level), ("step", step)) if v is not None})
+        on.append(days[rng.integers(len(days))])
+    decided = []
+    decide_cases = engine._Batch._decide_cases
+
+    def counted(self, reps, sizes):
+        decided.append(len(reps))
+        return decide_cases(self, reps, sizes)
+    monkeypatch.setattr(engine._Batch, "_decide_cases", counted)
+    kept, meta = _check(policies, "ldp.pay.annual_rate", facts, on)
+    with_answers_kept = sum(decided)
+    decided.clear()
+    monkeypatch.setattr(engine, "CASE_KEYS", 0)  # no case named: each slice decides all of its own
+    afresh, meta_afresh = _check(policies, "ldp.pay.annual_rate", facts, on)
+    assert len(decided) == 10 and sum(decided) > 3 * with_answers_kept  # ten slices, each deciding its cases
+    # once each: 4 levels (one missing) x 4 steps (one bad, one missing: two cases that read alike
+    # but for the bad one's error) x 5 periods (the two 2008 days are one; 2005, outside the
+    # directive's force, stands for itself) at most
+    assert with_answers_kept <= 4 * 4 * 5
+    for name in kept.column_names:
+        assert kept.column(name).to_pylist() == afresh.column(name).to_pylist(), name
+    for count in ("columnar_rows", "scalar_rows", "statuses", "input_errors"):
+        assert meta[count] == meta_afresh[count], count
+    assert meta["scalar_rows"] > 0 and meta["statuses"]["refused"] > 0 and meta["statuses"]["error"] > 0

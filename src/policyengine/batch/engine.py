@@ -40,6 +40,8 @@ CHUNK_ROWS = 1 << 16  # rows decided together: the compiler's columns are this l
 # together make full chunks: 2^17 is ~10 % faster but lifts performance pay's first-call RSS to 2.00x the input)
 SLICE_ROWS = 1 << 18  # rows of the input read (codes, dates, periods) at a time: with the domain and the paths
 # shared across slices a smaller slice costs little time (~5 % on 1M performance-pay rows) and bounds the peak
+CASE_KEYS = 4096  # a slice's cases are named (to take an earlier slice's answers) when at most this many
+CASES_KEPT = 1 << 16  # cases whose answers the later slices of a call take, at most
 _LIST = pa.list_(pa.string())
 _ERRORS = pa.list_(pa.struct([("fact", pa.string()), ("problem", pa.string())]))
 _MESSAGE_FIELDS = ("kind", "rule", "clause", "citation", "en", "fr")  # Decision.messages, per refusal or conflict
@@ -301,6 +303,8 @@ class _Batch:
         self.total = n
         self.num_memo: dict = {}  # distinct values -> fixed-point form, for the slice
         self.weight = self.origin = None  # while distinct cases stand for the slice's rows: rows each stands for, and one
+        self.scalar_cases = None  # while cases are decided: which of them the scalar engine decided
+        self.case_answers: dict = {}  # what a case is (_case_keys) -> (outcome, value, the meta count of its rows): every slice's
         self.meta = {"decision": rule.id, "policy_hash": policies.policy_hash, "rows": n, "columnar_rows": 0,
                      "scalar_rows": 0, "numeric_rows": 0, "paths": 0, "scalar_evaluations": 0, "fallbacks": []}
 
@@ -455,22 +459,66 @@ class _Batch:
         if cases is None:
             self._decide_rows()
             return
-        case_of, reps, sizes = cases
+        case_of, reps, sizes, when = cases
+        keys = self._case_keys(reps, when)
+        outcome = np.full(len(reps), -1, dtype=np.int32)
+        value = np.full(len(reps), -1, dtype=np.int32)
+        fresh = np.ones(len(reps), dtype=bool)  # the cases no earlier slice decided
+        for i, k in enumerate(keys or ()):
+            got = self.case_answers.get(k)
+            if got is not None:
+                outcome[i], value[i], by = got
+                fresh[i] = False
+                if by is not None:
+                    self.meta[by] += int(sizes[i])
+        if fresh.any():
+            new = np.flatnonzero(fresh)
+            outcome[new], value[new], scalar = self._decide_cases(reps[new], sizes[new])
+            for i, was_scalar in zip(new.tolist(), scalar.tolist()):
+                if keys is not None and len(self.case_answers) < CASES_KEPT:
+                    by = "scalar_rows" if was_scalar else None if int(reps[i]) in self.errors else "columnar_rows"
+                    self.case_answers[keys[i]] = (int(outcome[i]), int(value[i]), by)
+        np.take(outcome, case_of, out=self.outcome)  # straight into the answer: no row-long temporary
+        np.take(value, case_of, out=self.value)
+
+    def _decide_cases(self, reps: np.ndarray, sizes: np.ndarray):
+        """(outcome, value, whether the scalar engine decided it) of each case, `reps` a row of
+        each, `sizes` the rows each stands for: the cases decided as the slice's rows would be."""
         whole = (self.n, self.outcome, self.value, self.facts, self.day, self.known, self.errors)
         self.n, self.weight, self.origin = len(reps), sizes, reps
         self.outcome, self.value = np.full(len(reps), -1, dtype=np.int32), np.full(len(reps), -1, dtype=np.int32)
+        self.scalar_cases = np.zeros(len(reps), dtype=bool)
         self.facts = {name: col.take(reps) for name, col in whole[3].items()}
         self.day = whole[4].take(reps)
         self.known = None if whole[5] is None else whole[5].take(reps)
         self.errors = {i: whole[6][r] for i, r in enumerate(reps.tolist()) if r in whole[6]}
         try:
             self._decide_rows()
-            outcome, value = self.outcome, self.value
+            return self.outcome, self.value, self.scalar_cases
         finally:
             self.n, self.outcome, self.value, self.facts, self.day, self.known, self.errors = whole
-            self.weight = self.origin = None
-        np.take(outcome, case_of, out=self.outcome)  # straight into the answer: no row-long temporary
-        np.take(value, case_of, out=self.value)
+            self.weight = self.origin = self.scalar_cases = None
+
+    def _case_keys(self, reps: np.ndarray, when):
+        """What each case is, the same in every slice (its facts' values, the period or dates
+        its answer rests on - `when`, each case's - and its input errors), so that a case an
+        earlier slice decided is not decided again; None when the cases are too many to name
+        one by one."""
+        if len(reps) > CASE_KEYS:
+            return None
+        at = reps.tolist()
+        parts = []
+        for col in self.facts.values():
+            if col.codes is None:
+                parts.append([value_key(col.uniq[0])] * len(at))
+            else:
+                keys = [value_key(v) for v in col.uniq] if len(col.uniq) <= 4 * len(at) else None
+                parts.append([keys[c] if keys is not None else value_key(col.uniq[c])
+                              for c in np.take(col.codes, reps).tolist()])
+        parts.append(when(reps))
+        errors = self.errors  # (a row's input errors are its answer: a bad value and a missing one read alike)
+        parts.append([tuple(errors[r]) if r in errors else () for r in at])
+        return list(zip(*parts))
 
     def _cases(self):
         """(case of each row, one row of each case, rows of each case), or None when the
@@ -478,7 +526,8 @@ class _Batch:
         its own case, and finding that out would cost more than it saves)."""
         if math.prod(len(c.uniq) for c in self.facts.values() if c.codes is not None) > self.n // 2:
             return None  # known before the key is computed: too many combinations possible
-        cols = list(self.facts.values()) + [self._when()]
+        when, meaning = self._when()
+        cols = list(self.facts.values()) + [when]
         if math.prod(len(c.uniq) for c in cols if c.codes is not None) > self.n // 2:
             return None
         key, dense, size = _combined(cols)
@@ -498,19 +547,24 @@ class _Batch:
         reps[case_of[:head]] = np.arange(head)  # (of equal indices the last write wins)
         if (reps < 0).any():
             reps[case_of] = np.arange(self.n, dtype=np.int32)
-        return case_of, reps, counts[present]
+        return case_of, reps, counts[present], lambda rows: meaning(when, rows)
 
-    def _when(self) -> Col:
-        """What of a row's dates its answer can depend on.  Every day of a period of validity
-        sees the same versions, so when the decision reads no `as_of` and is in force, the
-        period is all that counts; otherwise (and outside force, where evaluate() names the
-        day) the dates themselves."""
+    def _when(self):
+        """What of a row's dates its answer can depend on, as a column, and what each row's
+        is, the same in every slice (for _case_keys: given the column and rows).  Every day
+        of a period of validity sees the same versions, so when the decision reads no `as_of`
+        and is in force, the period is all that counts; otherwise (and outside force, where
+        evaluate() names the day) the dates themselves."""
         day, known = self.day, self.known
+
+        def dates(_, rows):
+            return list(zip(("dates",) * len(rows), (_at(day, r) for r in rows.tolist()),
+                            (None if known is None else _at(known, r) for r in rows.tolist())))
         if day.codes is None and (known is None or known.codes is None):
-            return Col.const(0)
+            return Col.const(0), dates
         if self._reads_as_of() or (known is not None and known.codes is not None):
             key, _, size = _combined([c for c in (day, known) if c is not None])
-            return Col(key.astype(np.int32, copy=False), range(size))
+            return Col(key.astype(np.int32, copy=False), range(size)), dates
         # one known-on date for all rows (or none): each distinct day stands for its period,
         # if the decision is in force then, or for itself
         marks = self._marks(day.uniq, self._bounds()[0])
@@ -522,8 +576,12 @@ class _Batch:
                                                          on).error is None
         in_force = np.take(ok, np.searchsorted(periods, marks))
         stands_for = np.where(in_force, marks, -1 - np.arange(len(marks)))  # its period, or the day itself
-        _, per_day = np.unique(stands_for, return_inverse=True)
-        return Col(np.take(per_day.astype(np.int32).reshape(-1), day.codes), range(int(per_day.max(initial=-1)) + 1))
+        kinds, per_day = np.unique(stands_for, return_inverse=True)
+        meanings = [("period", k, on) if k >= 0 else ("dates", day.uniq[-1 - k], on) for k in kinds.tolist()]
+
+        def meaning(col, rows):
+            return [meanings[c] for c in np.take(col.codes, rows).tolist()]
+        return Col(np.take(per_day.astype(np.int32).reshape(-1), day.codes), range(len(kinds))), meaning
 
     def _reads_as_of(self) -> bool:
         """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
@@ -860,6 +918,8 @@ class _Batch:
         self.outcome[rows] = np.asarray(outs, dtype=np.int32)[inverse]
         self.value[rows] = np.asarray(vals, dtype=np.int32)[inverse]
         self.meta["scalar_rows"] += self._count(rows)
+        if self.scalar_cases is not None:  # (cases standing for the rows: which the scalar engine decided)
+            self.scalar_cases[rows] = True
 
     def _intern_outcome(self, outcome, decision=None) -> int:
         i = self._outcome_index.get(outcome)
