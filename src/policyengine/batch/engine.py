@@ -478,8 +478,9 @@ class _Batch:
                 if keys is not None and len(self.case_answers) < CASES_KEPT:
                     by = "scalar_rows" if was_scalar else None if int(reps[i]) in self.errors else "columnar_rows"
                     self.case_answers[keys[i]] = (int(outcome[i]), int(value[i]), by)
-        np.take(outcome, case_of, out=self.outcome)  # straight into the answer: no row-long temporary
-        np.take(value, case_of, out=self.value)
+        key, case = case_of  # each row's combination, each combination's case: one gather a row of each answer
+        np.take(np.take(outcome, case), key, out=self.outcome)  # straight into the answer: no row-long temporary
+        np.take(np.take(value, case), key, out=self.value)
 
     def _decide_cases(self, reps: np.ndarray, sizes: np.ndarray):
         """(outcome, value, whether the scalar engine decided it) of each case, `reps` a row of
@@ -521,7 +522,8 @@ class _Batch:
         return list(zip(*parts))
 
     def _cases(self):
-        """(case of each row, one row of each case, rows of each case), or None when the
+        """((each row's combination of facts and dates, each combination's case), one row of
+        each case, rows of each case, what each case's dates mean), or None when the
         combinations possible are not far fewer than the rows (salaries: nearly every row is
         its own case, and finding that out would cost more than it saves)."""
         if math.prod(len(c.uniq) for c in self.facts.values() if c.codes is not None) > self.n // 2:
@@ -539,15 +541,14 @@ class _Batch:
             size += len(self.own_errors)
         counts = np.bincount(key, minlength=size)
         present = np.flatnonzero(counts)
-        remap = np.empty(size, dtype=np.int32)
-        remap[present] = np.arange(len(present), dtype=np.int32)
-        case_of = np.take(remap, key)
+        case = np.zeros(size, dtype=np.int32)  # each combination's case (0 for one no row has)
+        case[present] = np.arange(len(present), dtype=np.int32)
         reps = np.full(len(present), -1, dtype=np.int64)
         head = min(self.n, 8 * len(present) + 1024)  # a row of each case, found among the first rows mostly
-        reps[case_of[:head]] = np.arange(head)  # (of equal indices the last write wins)
+        reps[np.take(case, key[:head])] = np.arange(head)  # (of equal indices the last write wins)
         if (reps < 0).any():
-            reps[case_of] = np.arange(self.n, dtype=np.int32)
-        return case_of, reps, counts[present], lambda rows: meaning(when, rows)
+            reps[np.take(case, key)] = np.arange(self.n, dtype=np.int32)
+        return (key, case), reps, counts[present], lambda rows: meaning(when, rows)
 
     def _when(self):
         """What of a row's dates its answer can depend on, as a column, and what each row's
