@@ -81,12 +81,13 @@ class WholeNumbers:
     """The distinct values of a column of many whole numbers (a slice's salaries), held as an
     int64 array and made Python values (by `make`: as the fact's converter makes them) only
     when one is read: the fixed-point kernels read the array, and a slice has tens of
-    thousands of them.  With `null`, a last value MISSING stands for the rows given none."""
+    thousands of them.  With `null`, a last value MISSING stands for the rows given none.
+    `start`: when the values are start, start + 1, ... (a code is the value less start), start."""
 
-    __slots__ = ("ints", "make", "null", "_list")
+    __slots__ = ("ints", "make", "null", "_list", "start")
 
-    def __init__(self, ints: np.ndarray, make, null: bool):
-        self.ints, self.make, self.null, self._list = ints, make, null, None
+    def __init__(self, ints: np.ndarray, make, null: bool, start: int | None = None):
+        self.ints, self.make, self.null, self._list, self.start = ints, make, null, None, start
 
     def __len__(self):
         return len(self.ints) + self.null

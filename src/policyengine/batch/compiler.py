@@ -740,6 +740,8 @@ def _signature(cols, sig, size, memo: dict):
                 kinds, per_row = range(len(col.uniq)), col.codes
             else:
                 k, cm = _compact(_classes(col, by_value, memo))
+                if k <= 1:
+                    continue  # (one class, as every row of a column of salaries has: no gather)
                 # a class per distinct value (a flag's true / false / unknown): the codes are the classes
                 kinds, per_row = range(k), col.codes if cm is None else np.take(cm, col.codes)
         k = len(kinds)

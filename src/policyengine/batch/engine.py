@@ -394,7 +394,7 @@ class _Batch:
         null = bool(arr.null_count)
         if null:
             codes[np.asarray(arr.is_null())] = len(values)
-        uniq = WholeNumbers(values, make, null)
+        uniq = WholeNumbers(values, make, null, lo if hi - lo < len(arr) else None)
         table = np.append(values, 0) if null else values
         state = None
         if null:

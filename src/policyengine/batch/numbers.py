@@ -101,6 +101,11 @@ def of(col, n: int, memo: dict):
         per_row = np.take(state, col.codes)
         state = per_row if per_row.any() else None
     bound = int(max(ints.max(), -ints.min())) if len(ints) else 0  # (of the distinct values: no pass over the rows)
+    start = getattr(col.uniq, "start", None)
+    if start is not None and state is None:  # a range of whole numbers coded by subtraction: added back, not gathered
+        row_ints = col.codes.astype(np.int64)
+        row_ints += start
+        return Num(row_ints, scale, is_int, None, bound)
     return Num(np.take(ints, col.codes), scale, is_int, state, bound)
 
 
