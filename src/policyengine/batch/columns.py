@@ -43,7 +43,8 @@ _KEY_LIMIT = 1 << 62
 
 
 class Col:
-    """Per-row codes (int32 array) into `uniq`, or codes None: every row has uniq[0]."""
+    """Per-row codes (an integer array: int8 or int32) into `uniq`, or codes None: every row
+    has uniq[0]."""
 
     __slots__ = ("codes", "uniq")
 
@@ -245,7 +246,13 @@ def apply(fn, cols, memo: dict | None = None, ident=None) -> Col:
     results = [fn(tuple(c.uniq[0] if c.codes is None else c.uniq[c.codes[r]] for c in cols))
                for r in first.tolist()]
     uniq, mapping = intern(results)
-    return Col(np.take(mapping, inverse), uniq) if len(uniq) > 1 else Col.const(uniq[0])
+    return Col(np.take(_narrow(mapping, uniq), inverse), uniq) if len(uniq) > 1 else Col.const(uniq[0])
+
+
+def _narrow(mapping, uniq):
+    """Codes into at most 127 values as one byte each (a flag's, an outcome's): a quarter of
+    the memory a row, and a faster gather."""
+    return mapping.astype(np.int8) if len(uniq) <= 127 else mapping
 
 
 def _mapped(key, uniq, mapping) -> Col:
@@ -255,7 +262,7 @@ def _mapped(key, uniq, mapping) -> Col:
         return Col.const(uniq[0])
     if len(mapping) == len(uniq) and (mapping == np.arange(len(mapping))).all():
         return Col(key, uniq)  # (the operand's own codes, shared: no column's codes are written in place)
-    return Col(np.take(mapping, key), uniq)
+    return Col(np.take(_narrow(mapping, uniq), key), uniq)
 
 
 def combination(cols) -> Col:
