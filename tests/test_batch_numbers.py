@@ -96,6 +96,21 @@ def test_half_up_rounding_is_the_scalar_one(values, to):
     assert agree(plain(got, len(values)), [S.round_half_up(v, to) for v in values])
 
 
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@given(st.lists(st.one_of(st.integers(0, 10 ** 12), st.builds(lambda i, p: Decimal(i).scaleb(-p),
+                                                              st.integers(0, 10 ** 12), st.integers(0, 6))),
+                min_size=1, max_size=30),
+       st.sampled_from([100, 2, 10, Decimal("0.02"), Decimal("0.5")]))
+def test_half_up_rounding_of_numbers_none_negative(values, to):
+    """No negative number and a step even at the column's scale (salaries to $100): half a step
+    up, then down to a multiple of the step - the same numbers as the scalar half-up."""
+    if len({type(v) for v in values}) > 1:
+        values = [Decimal(v) for v in values]
+    got = N.round_to(column(values), to)
+    assert got is not None
+    assert agree(plain(got, len(values)), [S.round_half_up(v, to) for v in values])
+
+
 @pytest.mark.parametrize("x, to, want", [
     (Decimal("93450"), 100, Decimal("93500")), (Decimal("-93450"), 100, Decimal("-93500")),  # halves away from zero
     (Decimal("93449.99"), 100, Decimal("93400")), (Decimal("0.005"), Decimal("0.01"), Decimal("0.01")),

@@ -281,6 +281,9 @@ class PeriodCompiler:
                 per = np.take(marks, req.codes)
                 over_domain = per if over_domain is None else np.maximum(over_domain, per)
             else:
+                holds = np.flatnonzero(marks == 0)
+                if len(holds) == 1 and (req.codes == holds[0]).all():
+                    continue  # (it holds on every row, the common case: one comparison, no gather)
                 per = np.take(marks, req.codes)
                 held = per if held is None else np.maximum(held, per)
         if over_domain is not None and over_domain.any():

@@ -265,10 +265,16 @@ def round_to(a: Num, to):
     st = int(step.scaleb(scale))
     if ai is None or st >= LIMIT or a.bound() * 10 ** (scale - a.scale) + st >= LIMIT:
         return None
-    q = (2 * np.abs(ai) + st) // (2 * st)
     places = max(0, -t.exponent)  # a multiple of the step needs no more places than the step
     bound = (a.bound() * 10 ** (scale - a.scale) + st) // 10 ** (scale - places) + 1  # (at most half a step more)
-    return _result(np.sign(ai) * q * (st // 10 ** (scale - places)), places, False, a.state, bound)
+    unit = st // 10 ** (scale - places)
+    if st % 2 == 0 and ai.min(initial=0) >= 0:  # no negative number (salaries): half a step up, then down to a step
+        out = ai + st // 2
+        out //= st
+        out *= unit
+        return _result(out, places, False, a.state, bound)
+    q = (2 * np.abs(ai) + st) // (2 * st)
+    return _result(np.sign(ai) * q * unit, places, False, a.state, bound)
 
 
 def negate(a: Num):
