@@ -20,7 +20,8 @@ sample: the first rows plus every kind of edge case - half-dollar-hundred roundi
 at the job rate, at the job rate, not entitled); on every row, batch, numpy and OpenFisca
 must also agree with each other.
 
-Reported: median cases/s of --repeats, the ratios batch / numpy floor and batch /
+Reported: median cases/s of --repeats (batch, numpy and OpenFisca timed in turn, one call
+of each a round: see timed_in_turn), the ratios batch / numpy floor and batch /
 OpenFisca (each part, and the whole workload: both parts one after the other), peak resident memory of one run of each approach in a fresh process (growth of
 ru_maxrss over the process's RSS once it holds the input), beside the input columns' Arrow
 size - for the batch both as the process's first call ("batch") and after a 1,000-row call
@@ -255,6 +256,20 @@ def timed(fn, repeats):
     return statistics.median(times), out
 
 
+def timed_in_turn(fns: dict, repeats: int) -> dict:
+    """Median seconds of each approach, timed in turn: each round calls every approach once,
+    so a change in the machine's load during the run falls on all of them alike (timed one
+    block after the other, a busy spell lands on one approach and moves the ratio).  No
+    answer is kept past its own call."""
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 # -- one workload ---------------------------------------------------------------------------
 def say(*args) -> None:
     print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
@@ -317,18 +332,15 @@ def run_workload(p, w: str, a) -> dict:
     del f_out, o_out, ref
 
     say(w, "timing")
-    sec, _ = timed(batch, a.repeats)
-    rows["batch"] = a.cases / sec
-    fsec, _ = timed(lambda: floor(data), a.repeats)
-    rows["numpy"] = a.cases / fsec
+    fns = {"batch": batch, "numpy": lambda: floor(data)}
     if w == "rate":
         slow = rate_floor(p, strings="numpy")
         assert np.array_equal(slow(data)["cents"], floor(data)["cents"])
-        nsec, _ = timed(lambda: slow(data), a.repeats)
-        rows["numpy-strings"] = a.cases / nsec
+        fns["numpy-strings"] = lambda: slow(data)
     if of_run:
-        osec, _ = timed(lambda: of_run(data), a.repeats)
-        rows["openfisca"] = a.cases / osec
+        fns["openfisca"] = lambda: of_run(data)
+    for name, sec in timed_in_turn(fns, a.repeats).items():
+        rows[name] = a.cases / sec
     ssec, _ = timed(loop, max(1, a.repeats // 2))
     rows["scalar"] = len(sample) / ssec
     dask_runs = {}
