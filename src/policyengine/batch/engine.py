@@ -549,19 +549,18 @@ class _Batch:
         reps[np.take(case, key[:head])] = np.arange(head)  # (of equal indices the last write wins)
         if (reps < 0).any():
             reps[np.take(case, key)] = np.arange(self.n, dtype=np.int32)
-        return (key, case), reps, counts[present], lambda rows: meaning(when, rows)
+        return (key, case), reps, counts[present], meaning
 
     def _when(self):
-        """What of a row's dates its answer can depend on, as a column, and what each row's
-        is, the same in every slice (for _case_keys: given the column and rows).  Every day
+        """What of a row's dates its answer can depend on, as a column, and a function giving
+        what it is at given rows, the same in every slice (for _case_keys).  Every day
         of a period of validity sees the same versions, so when the decision reads no `as_of`
         and is in force, the period is all that counts; otherwise (and outside force, where
         evaluate() names the day) the dates themselves."""
         day, known = self.day, self.known
 
-        def dates(_, rows):
-            return list(zip(("dates",) * len(rows), (_at(day, r) for r in rows.tolist()),
-                            (None if known is None else _at(known, r) for r in rows.tolist())))
+        def dates(rows):
+            return [("dates", _at(day, r), None if known is None else _at(known, r)) for r in rows.tolist()]
         if day.codes is None and (known is None or known.codes is None):
             return Col.const(0), dates
         if self._reads_as_of() or (known is not None and known.codes is not None):
@@ -580,10 +579,11 @@ class _Batch:
         stands_for = np.where(in_force, marks, -1 - np.arange(len(marks)))  # its period, or the day itself
         kinds, per_day = np.unique(stands_for, return_inverse=True)
         meanings = [("period", k, on) if k >= 0 else ("dates", day.uniq[-1 - k], on) for k in kinds.tolist()]
+        when = Col(np.take(per_day.astype(np.int32).reshape(-1), day.codes), range(len(kinds)))
 
-        def meaning(col, rows):
-            return [meanings[c] for c in np.take(col.codes, rows).tolist()]
-        return Col(np.take(per_day.astype(np.int32).reshape(-1), day.codes), range(len(kinds))), meaning
+        def meaning(rows):
+            return [meanings[c] for c in np.take(when.codes, rows).tolist()]
+        return when, meaning
 
     def _reads_as_of(self) -> bool:
         """Whether the decision, or a rule it depends on, reads the date it is asked as of."""
